@@ -1,0 +1,110 @@
+import { FdcrError, isFdcrError } from '../errors/fdcr-error.js';
+import { PTRACE_DETACH, PTRACE_INTERRUPT, PTRACE_SEIZE, WALL } from '../linux/constants.js';
+import { listThreads, readProcStat, readStat } from '../linux/proc.js';
+import { ptrace, sleepMs, waitpid } from '../linux/syscalls.js';
+
+const WNOHANG = 1;
+const STOP_TIMEOUT_MS = 5000;
+
+/** Processes held still for the duration of a checkpoint. `thaw` is safe to call twice. */
+export interface Frozen {
+  readonly pids: readonly number[];
+  thaw(): void;
+}
+
+interface Hold {
+  release(): void;
+}
+
+function freezeError(pid: number, reason: string, cause?: unknown): FdcrError {
+  return new FdcrError('FDCR_E_DUMP_FREEZE', `cannot freeze process ${pid}: ${reason}`, {
+    pid,
+    cause,
+    hint: 'a process that is already being traced (by a debugger or strace) cannot be checkpointed',
+  });
+}
+
+/** Waits until a ptrace-seized thread reports its stop, without blocking forever. */
+function awaitTraceStop(pid: number, tid: number): void {
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  for (;;) {
+    const [got] = waitpid(tid, WALL | WNOHANG);
+    if (got === tid) return;
+    if (Date.now() > deadline) throw freezeError(pid, `thread ${tid} did not stop`);
+    sleepMs(1);
+  }
+}
+
+/**
+ * Freezes a process that is not our child with PTRACE_SEIZE + PTRACE_INTERRUPT on every
+ * thread: unlike SIGSTOP this is invisible to the target's parent and its syscalls restart
+ * transparently after the detach.
+ */
+function seize(pid: number): Hold {
+  const seized: number[] = [];
+  const release = (): void => {
+    for (const tid of seized) {
+      try {
+        ptrace(PTRACE_DETACH, tid, 0);
+      } catch {
+        // A thread that exited meanwhile needs no detach.
+      }
+    }
+  };
+  try {
+    // Threads may be created while we attach; list again until no new ones appear.
+    for (let fresh = listThreads(pid); fresh.length > 0; ) {
+      for (const tid of fresh) {
+        ptrace(PTRACE_SEIZE, tid, 0);
+        seized.push(tid);
+        ptrace(PTRACE_INTERRUPT, tid, 0);
+        awaitTraceStop(pid, tid);
+      }
+      fresh = listThreads(pid).filter((tid) => !seized.includes(tid));
+    }
+  } catch (error) {
+    release();
+    throw isFdcrError(error, 'FDCR_E_DUMP_FREEZE') ? error : freezeError(pid, (error as Error).message, error);
+  }
+  return { release };
+}
+
+/**
+ * Freezes our own child with SIGSTOP. ptrace-stops of a child would be reaped by Node's own
+ * SIGCHLD handling and mistaken for an exit; a plain stop is not, and only we, the parent,
+ * could observe it. A child that was already stopped is left stopped.
+ */
+function stopChild(pid: number): Hold {
+  const wasStopped = readProcStat(pid).state === 'T';
+  if (!wasStopped) process.kill(pid, 'SIGSTOP');
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (!listThreads(pid).every((tid) => readStat(`/proc/${pid}/task/${tid}/stat`).state === 'T')) {
+    if (Date.now() > deadline) {
+      if (!wasStopped) process.kill(pid, 'SIGCONT');
+      throw freezeError(pid, 'it did not stop');
+    }
+    sleepMs(1);
+  }
+  return { release: () => (wasStopped ? undefined : void process.kill(pid, 'SIGCONT')) };
+}
+
+/** Freezes every process in `pids`; on failure, thaws those already frozen and throws. */
+export function freezeProcesses(pids: readonly number[]): Frozen {
+  const holds: Hold[] = [];
+  let thawed = false;
+  const thaw = (): void => {
+    if (thawed) return;
+    thawed = true;
+    for (const hold of holds.reverse()) hold.release();
+  };
+  try {
+    for (const pid of pids) {
+      if (pid === process.pid) throw freezeError(pid, 'fdcr cannot freeze itself; pass freeze: false');
+      holds.push(readProcStat(pid).ppid === process.pid ? stopChild(pid) : seize(pid));
+    }
+  } catch (error) {
+    thaw();
+    throw error;
+  }
+  return { pids, thaw };
+}

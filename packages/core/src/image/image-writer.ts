@@ -1,0 +1,215 @@
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { FdcrError } from '../errors/fdcr-error.js';
+import { writeFully } from '../linux/syscalls.js';
+import type {
+  DescriptorRecord,
+  EntityRecord,
+  ImageHeader,
+  ObjectRecord,
+  ProcessRecord,
+} from '../model/records.js';
+import { encodeCbor } from './cbor.js';
+import {
+  DATA_CHUNK_SIZE,
+  FORMAT_MAJOR,
+  FORMAT_MINOR,
+  FRAME_HEAD_SIZE,
+  FRAME_TAIL_SIZE,
+  MAGIC,
+  PREFIX_SIZE,
+  RecordKind,
+} from './format.js';
+
+const BUFFER_SIZE = 1024 * 1024;
+
+function ioError(action: string, target: string, error: unknown): FdcrError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new FdcrError('FDCR_E_IMAGE_IO', `cannot ${action} image ${target}: ${code}`, {
+    path: target,
+    cause: error,
+  });
+}
+
+/**
+ * Writes an image as a stream of framed records through a fixed-size buffer, so memory stays
+ * bounded however much data is saved. A file image is written under a temporary name in the
+ * same directory, fsynced, and renamed into place only by `finish()`.
+ */
+export class ImageWriter {
+  private readonly buffer = Buffer.allocUnsafe(BUFFER_SIZE);
+  private used = 0;
+  private frames = 0;
+  private written = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly fd: number,
+    private readonly target: string,
+    private readonly tempPath: string | undefined,
+  ) {
+    this.append(MAGIC);
+    const version = Buffer.alloc(4);
+    version.writeUInt16LE(FORMAT_MAJOR, 0);
+    version.writeUInt16LE(FORMAT_MINOR, 2);
+    this.append(version);
+  }
+
+  /** Starts an image at `target`, a path or `-` for standard output. */
+  static create(target: string): ImageWriter {
+    if (target === '-') {
+      return new ImageWriter(1, 'stdout', undefined);
+    }
+    const tempPath = join(dirname(target), `.${basename(target)}.${process.pid}.partial`);
+    try {
+      return new ImageWriter(openSync(tempPath, 'wx', 0o600), target, tempPath);
+    } catch (error) {
+      throw ioError('create', target, error);
+    }
+  }
+
+  /** Starts an image on an already open descriptor (not closed by the writer). */
+  static onFd(fd: number, name = `fd ${fd}`): ImageWriter {
+    return new ImageWriter(fd, name, undefined);
+  }
+
+  /** Bytes produced so far. */
+  get size(): number {
+    return this.written + this.used;
+  }
+
+  writeHeader(header: ImageHeader): void {
+    this.frame(RecordKind.header, encodeCbor(header));
+  }
+
+  writeProcess(record: ProcessRecord): void {
+    this.frame(RecordKind.process, encodeCbor(record));
+  }
+
+  writeObject(record: ObjectRecord): void {
+    this.frame(RecordKind.object, encodeCbor(record));
+  }
+
+  writeEntity(record: EntityRecord): void {
+    const { object, ...rest } = record;
+    this.frame(RecordKind.entity, encodeCbor(object === undefined ? rest : record));
+  }
+
+  writeDescriptor(record: DescriptorRecord): void {
+    this.frame(RecordKind.descriptor, encodeCbor(record));
+  }
+
+  /** Appends data to stream `stream`, split into chunks; `message` keeps it one message. */
+  writeData(stream: number, data: Uint8Array, message = false, extra?: unknown): void {
+    if (message || data.length <= DATA_CHUNK_SIZE) {
+      this.frame(RecordKind.data, encodeCbor(dataRecord(stream, data, message, extra)));
+      return;
+    }
+    for (let at = 0; at < data.length; at += DATA_CHUNK_SIZE) {
+      const chunk = data.subarray(at, Math.min(at + DATA_CHUNK_SIZE, data.length));
+      this.frame(RecordKind.data, encodeCbor(dataRecord(stream, chunk, false, undefined)));
+    }
+  }
+
+  /** Writes the trailer, flushes, fsyncs and moves the image to its final name. */
+  finish(): void {
+    this.frame(RecordKind.trailer, encodeCbor({ frames: this.frames, bytes: this.size }));
+    this.flush();
+    this.closed = true;
+    if (this.tempPath === undefined) {
+      return;
+    }
+    try {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      renameSync(this.tempPath, this.target);
+      syncDirectory(dirname(this.target));
+    } catch (error) {
+      this.removeTemp();
+      throw ioError('finish', this.target, error);
+    }
+  }
+
+  /** Abandons the image: nothing appears under the final name. */
+  abort(): void {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    if (this.tempPath !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Already closed or never valid: the temporary file is removed below either way.
+      }
+      this.removeTemp();
+    }
+  }
+
+  private removeTemp(): void {
+    try {
+      unlinkSync(this.tempPath as string);
+    } catch {
+      // The temporary file is already gone.
+    }
+  }
+
+  private frame(kind: number, payload: Buffer): void {
+    const head = Buffer.allocUnsafe(FRAME_HEAD_SIZE);
+    head.writeUInt8(kind, 0);
+    head.writeUInt32LE(payload.length, 1);
+    const tail = Buffer.allocUnsafe(FRAME_TAIL_SIZE);
+    tail.writeUInt32LE(crc32(payload, crc32(head)), 0);
+    this.append(head);
+    this.append(payload);
+    this.append(tail);
+    this.frames++;
+  }
+
+  private append(bytes: Uint8Array): void {
+    if (this.used + bytes.length > this.buffer.length) {
+      this.flush();
+    }
+    if (bytes.length >= this.buffer.length) {
+      this.output(bytes);
+      return;
+    }
+    this.buffer.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
+  private flush(): void {
+    if (this.used > 0) {
+      this.output(this.buffer.subarray(0, this.used));
+      this.used = 0;
+    }
+  }
+
+  private output(bytes: Uint8Array): void {
+    try {
+      writeFully(this.fd, bytes);
+      this.written += bytes.length;
+    } catch (error) {
+      throw ioError('write', this.target, error);
+    }
+  }
+}
+
+function dataRecord(stream: number, data: Uint8Array, message: boolean, extra: unknown): object {
+  const record: Record<string, unknown> = { s: stream, d: data };
+  if (message) record.m = true;
+  if (extra !== undefined) record.x = extra;
+  return record;
+}
+
+function syncDirectory(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export { PREFIX_SIZE };

@@ -1,0 +1,134 @@
+import { FdcrError } from '../errors/fdcr-error.js';
+import type {
+  DescriptorRecord,
+  EntityRecord,
+  ImageContents,
+  ImageHeader,
+  ObjectRecord,
+  ProcessRecord,
+} from '../model/records.js';
+import { RecordKind, kindName } from './format.js';
+
+type Fields = Record<string, unknown>;
+
+function fail(kind: number, offset: number, what: string): never {
+  throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image ${kindName(kind)} record at byte ${offset}: ${what}`);
+}
+
+function isObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+function isId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
+}
+
+/** Checks that the named fields of a record have the given types. */
+function expect(kind: number, offset: number, record: unknown, spec: Record<string, (v: unknown) => boolean>): Fields {
+  if (!isObject(record)) fail(kind, offset, 'not a map');
+  for (const [field, check] of Object.entries(spec)) {
+    if (!check(record[field])) fail(kind, offset, `field ${field} is missing or has the wrong type`);
+  }
+  return record;
+}
+
+const isString = (v: unknown): boolean => typeof v === 'string';
+const isBool = (v: unknown): boolean => typeof v === 'boolean';
+const isInt = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v);
+const isOptionalId = (v: unknown): boolean => v === undefined || isId(v);
+const isBytesList = (v: unknown): boolean => Array.isArray(v) && v.every(isBytes);
+
+/**
+ * Collects the metadata records of an image while checking each one's shape, then their
+ * cross-references (every descriptor names a known process and entity, ids are unique).
+ * Unknown fields are kept: a newer minor version may add them.
+ */
+export class ContentsBuilder {
+  private header: ImageHeader | undefined;
+  private readonly processes: ProcessRecord[] = [];
+  private readonly objects: ObjectRecord[] = [];
+  private readonly entities: EntityRecord[] = [];
+  private readonly descriptors: DescriptorRecord[] = [];
+
+  add(kind: number, record: unknown, offset: number): void {
+    if (kind !== RecordKind.header && this.header === undefined) fail(kind, offset, 'record before the header');
+    switch (kind) {
+      case RecordKind.header:
+        if (this.header !== undefined) fail(kind, offset, 'second header');
+        this.header = expect(kind, offset, record, {
+          format: isInt, fdcr: isString, plugins: isObject, kernel: isString, host: isString, time: isString,
+        }) as unknown as ImageHeader;
+        break;
+      case RecordKind.process:
+        this.processes.push(expect(kind, offset, record, {
+          pid: isId, ppid: isInt, comm: isString, argv: isBytesList, cwd: isBytes,
+        }) as unknown as ProcessRecord);
+        break;
+      case RecordKind.object:
+        this.objects.push(expect(kind, offset, record, {
+          id: isId, plugin: isString, kind: isString, state: isObject,
+        }) as unknown as ObjectRecord);
+        break;
+      case RecordKind.entity:
+        this.entities.push(expect(kind, offset, record, {
+          id: isId, plugin: isString, kind: isString, flags: isInt, object: isOptionalId, state: isObject,
+        }) as unknown as EntityRecord);
+        break;
+      case RecordKind.descriptor:
+        this.descriptors.push(expect(kind, offset, record, {
+          pid: isId, fd: isId, cloexec: isBool, entity: isId,
+        }) as unknown as DescriptorRecord);
+        break;
+      default:
+        fail(kind, offset, 'unexpected record kind');
+    }
+  }
+
+  finish(): ImageContents {
+    if (this.header === undefined) {
+      throw new FdcrError('FDCR_E_IMAGE_CORRUPT', 'image has no header record');
+    }
+    this.checkReferences();
+    return {
+      header: this.header,
+      processes: this.processes,
+      objects: this.objects,
+      entities: this.entities,
+      descriptors: this.descriptors,
+    };
+  }
+
+  private checkReferences(): void {
+    const pids = uniqueIds(this.processes.map((p) => p.pid), 'process pid');
+    const objects = uniqueIds(this.objects.map((o) => o.id), 'object id');
+    const entities = uniqueIds(this.entities.map((e) => e.id), 'entity id');
+    for (const entity of this.entities) {
+      if (entity.object !== undefined && !objects.has(entity.object)) {
+        throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image entity ${entity.id} refers to missing object ${entity.object}`);
+      }
+    }
+    const slots = new Set<string>();
+    for (const d of this.descriptors) {
+      if (!pids.has(d.pid) || !entities.has(d.entity)) {
+        throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image descriptor ${d.pid}:${d.fd} refers to a missing process or entity`);
+      }
+      const slot = `${d.pid}:${d.fd}`;
+      if (slots.has(slot)) {
+        throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image holds descriptor ${slot} twice`);
+      }
+      slots.add(slot);
+    }
+  }
+}
+
+function uniqueIds(ids: number[], what: string): Set<number> {
+  const set = new Set(ids);
+  if (set.size !== ids.length) {
+    throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image holds a duplicate ${what}`);
+  }
+  return set;
+}

@@ -1,0 +1,246 @@
+import { fstatSync, readSync, writeSync } from 'node:fs';
+import koffi, { type TypeObject } from 'koffi';
+import { bindLibc, bindLibcRaw, errnoName, lastErrno, syscallError } from './libc.js';
+import {
+  F_DUPFD_CLOEXEC,
+  F_GETFD,
+  F_GETFL,
+  F_GETPIPE_SZ,
+  F_SETFD,
+  F_SETFL,
+  F_SETPIPE_SZ,
+  FIONREAD,
+  KCMP_FILE,
+  O_CLOEXEC,
+  RLIMIT_NOFILE,
+} from './constants.js';
+
+const pidfdOpenNative = bindLibc('int pidfd_open(int pid, unsigned int flags)');
+const pidfdGetfdNative = bindLibc('int pidfd_getfd(int pidfd, int targetfd, unsigned int flags)');
+const teeNative = bindLibc('intptr_t tee(int fd_in, int fd_out, size_t len, unsigned int flags)');
+const spliceNative = bindLibc(
+  'intptr_t splice(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)',
+);
+const fcntlNative = bindLibc('int fcntl(int fd, int cmd, long arg)');
+const pipe2Native = bindLibc('int pipe2(_Out_ int *fds, int flags)');
+const dup3Native = bindLibc('int dup3(int oldfd, int newfd, int flags)');
+const closeNative = bindLibc('int close(int fd)');
+const ioctlIntNative = bindLibc('int ioctl(int fd, unsigned long request, _Out_ int *value)');
+const ptraceNative = bindLibc('long ptrace(long request, int pid, void *addr, void *data)');
+const waitpidNative = bindLibc('int waitpid(int pid, _Out_ int *status, int options)');
+const syscallNative = bindLibcRaw('long syscall(long number, ...)');
+
+let rlimitType: TypeObject | undefined;
+let prlimitNative: ((...args: unknown[]) => number) | undefined;
+
+/** Opens a pidfd for `pid`. */
+export function pidfdOpen(pid: number): number {
+  return pidfdOpenNative(pid, 0);
+}
+
+/** Duplicates fd `targetFd` of the process behind `pidfd` into this process (close-on-exec). */
+export function pidfdGetfd(pidfd: number, targetFd: number): number {
+  return pidfdGetfdNative(pidfd, targetFd, 0);
+}
+
+/** The kcmp syscall number of this architecture (none has a libc wrapper). */
+function kcmpNumber(): number {
+  return process.arch === 'arm64' ? 272 : 312;
+}
+
+/**
+ * Orders two files of this process by the kernel object behind them: 0 when both fds
+ * refer to one open file description, -1 or 1 otherwise (a stable, arbitrary order).
+ */
+export function kcmpFiles(fdA: number, fdB: number): number {
+  const pid = process.pid;
+  const result = Number(
+    syscallNative(kcmpNumber(), 'int', pid, 'int', pid, 'int', KCMP_FILE, 'long', fdA, 'long', fdB),
+  );
+  if (result < 0) {
+    throw syscallError('kcmp', lastErrno(), `fds ${fdA} and ${fdB}`);
+  }
+  return result === 0 ? 0 : result === 1 ? -1 : 1;
+}
+
+/** Copies up to `length` bytes from pipe `fdIn` to pipe `fdOut` without consuming them. */
+export function tee(fdIn: number, fdOut: number, length: number, flags: number): number {
+  return teeNative(fdIn, fdOut, length, flags);
+}
+
+/** Moves up to `length` bytes between `fdIn` and `fdOut`, one of which must be a pipe. */
+export function splice(fdIn: number, fdOut: number, length: number, flags: number): number {
+  return spliceNative(fdIn, null, fdOut, null, length, flags);
+}
+
+/** fcntl with an integer argument. */
+export function fcntl(fd: number, cmd: number, arg = 0): number {
+  return fcntlNative(fd, cmd, arg);
+}
+
+/** The file status flags of an open file description (F_GETFL). */
+export function getStatusFlags(fd: number): number {
+  return fcntl(fd, F_GETFL);
+}
+
+/** Sets the file status flags of an open file description (F_SETFL). */
+export function setStatusFlags(fd: number, flags: number): void {
+  fcntl(fd, F_SETFL, flags);
+}
+
+/** Whether FD_CLOEXEC is set on a descriptor. */
+export function getCloexec(fd: number): boolean {
+  return (fcntl(fd, F_GETFD) & 1) !== 0;
+}
+
+/** Sets or clears FD_CLOEXEC on a descriptor. */
+export function setCloexec(fd: number, on: boolean): void {
+  fcntl(fd, F_SETFD, on ? 1 : 0);
+}
+
+/** Duplicates `fd` to the lowest free number (close-on-exec). */
+export function dupCloexec(fd: number): number {
+  return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+/** Duplicates `oldFd` onto `newFd`, optionally with O_CLOEXEC. */
+export function dup3(oldFd: number, newFd: number, cloexec: boolean): number {
+  return dup3Native(oldFd, newFd, cloexec ? O_CLOEXEC : 0);
+}
+
+/** Creates a pipe; returns [readFd, writeFd], close-on-exec unless `flags` says otherwise. */
+export function pipe2(flags = O_CLOEXEC): [number, number] {
+  const fds = [0, 0];
+  pipe2Native(fds, flags);
+  return [fds[0] ?? -1, fds[1] ?? -1];
+}
+
+/** Closes a descriptor. */
+export function close(fd: number): void {
+  closeNative(fd);
+}
+
+/** Closes a descriptor, ignoring errors: for clean-up paths. */
+export function closeQuietly(fd: number | undefined): void {
+  if (fd === undefined || fd < 0) {
+    return;
+  }
+  try {
+    closeNative(fd);
+  } catch {
+    // Nothing useful can be done about a failed close during clean-up.
+  }
+}
+
+/** Bytes readable right now from a pipe or socket (FIONREAD). */
+export function bytesReadable(fd: number): number {
+  const out = [0];
+  ioctlIntNative(fd, FIONREAD, out);
+  return out[0] ?? 0;
+}
+
+/** An integer-valued ioctl whose result is written through a pointer. */
+export function ioctlInt(fd: number, request: number): number {
+  const out = [0];
+  ioctlIntNative(fd, request, out);
+  return out[0] ?? 0;
+}
+
+/** Capacity of a pipe in bytes. */
+export function getPipeSize(fd: number): number {
+  return fcntl(fd, F_GETPIPE_SZ);
+}
+
+/** Sets the capacity of a pipe; returns the capacity the kernel chose. */
+export function setPipeSize(fd: number, size: number): number {
+  return fcntl(fd, F_SETPIPE_SZ, size);
+}
+
+/** ptrace with integer addr and data. */
+export function ptrace(request: number, pid: number, data = 0): number {
+  return ptraceNative(request, pid, null, data === 0 ? null : koffi.as(data, 'void *'));
+}
+
+/** waitpid; returns [pid, status]. */
+export function waitpid(pid: number, options: number): [number, number] {
+  const status = [0];
+  const got = waitpidNative(pid, status, options);
+  return [got, status[0] ?? 0];
+}
+
+function rlimit(): { type: TypeObject; call: (...args: unknown[]) => number } {
+  rlimitType ??= koffi.struct('fdcr_rlimit', { cur: 'uint64_t', max: 'uint64_t' });
+  prlimitNative ??= bindLibc(
+    'int prlimit(int pid, int resource, const fdcr_rlimit *limit, _Out_ fdcr_rlimit *old)',
+  );
+  return { type: rlimitType, call: prlimitNative };
+}
+
+/** This process's RLIMIT_NOFILE as [soft, hard]. */
+export function getNofileLimit(): [number, number] {
+  const old = { cur: 0, max: 0 };
+  rlimit().call(0, RLIMIT_NOFILE, null, old);
+  return [Number(old.cur), Number(old.max)];
+}
+
+/** Raises this process's RLIMIT_NOFILE soft limit (and the hard one if needed and allowed). */
+export function raiseNofileLimit(wanted: number): void {
+  const [soft, hard] = getNofileLimit();
+  if (soft >= wanted) {
+    return;
+  }
+  rlimit().call(0, RLIMIT_NOFILE, { cur: wanted, max: Math.max(hard, wanted) }, null);
+}
+
+/** Whether a descriptor is open in this process. */
+export function isOpen(fd: number): boolean {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** read(2) that returns 0 bytes instead of throwing when a non-blocking fd has nothing. */
+export function readAvailable(fd: number, buffer: Buffer): number {
+  try {
+    return readSync(fd, buffer, 0, buffer.length, null);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EAGAIN') {
+      return 0;
+    }
+    throw error;
+  }
+}
+
+/** Writes all of `data` to `fd`, waiting briefly whenever a non-blocking fd is full. */
+export function writeFully(fd: number, data: Uint8Array): void {
+  let done = 0;
+  while (done < data.length) {
+    try {
+      done += writeSync(fd, data, done, data.length - done);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') {
+        throw error;
+      }
+      sleepMs(1);
+    }
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks this thread for `ms` milliseconds. */
+export function sleepMs(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+export { errnoName };
+
+const memfdCreateNative = bindLibc('int memfd_create(const char *name, unsigned int flags)');
+
+/** Creates an anonymous in-memory file (close-on-exec). */
+export function memfdCreate(name: string): number {
+  return memfdCreateNative(name, 1);
+}

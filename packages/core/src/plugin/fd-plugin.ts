@@ -1,0 +1,111 @@
+import type { BigIntStats } from 'node:fs';
+import type { FdInfo } from '../linux/proc.js';
+import type { DataChunk, EntityRecord, ObjectRecord } from '../model/records.js';
+import type { Logger } from './logger.js';
+
+/** Major version of the plugin contract; a plugin written for another one is rejected. */
+export const PLUGIN_API_VERSION = 1;
+
+/** What a plugin says about itself; checked when it is registered. */
+export interface PluginMeta {
+  /** Unique name, recorded in entities, e.g. `pipe`. */
+  name: string;
+  /** The plugin package's version, recorded in image headers. */
+  version: string;
+  /** The contract major version it implements: must equal PLUGIN_API_VERSION. */
+  apiVersion: number;
+  /**
+   * Version of the state records the plugin writes. Restore refuses an image whose
+   * records are newer than the registered plugin (FDCR_E_PLUGIN_VERSION).
+   */
+  stateVersion: number;
+  description: string;
+}
+
+/** A descriptor of a target process, as the classifier sees it. */
+export interface FdProbe {
+  pid: number;
+  /** Descriptor number in the target. */
+  fd: number;
+  /** fdcr's own duplicate of it (valid only during the checkpoint). */
+  localFd: number;
+  stat: BigIntStats;
+  info: FdInfo;
+  /** readlink of /proc/PID/fd/FD, as bytes. */
+  link: Buffer;
+}
+
+/** A descriptor that holds an open file description. */
+export interface DescriptorRef {
+  pid: number;
+  fd: number;
+  cloexec: boolean;
+}
+
+/** One open file description to checkpoint, with every descriptor that shares it. */
+export interface OpenFile extends FdProbe {
+  entityId: number;
+  holders: readonly DescriptorRef[];
+}
+
+/** What a plugin records for one entity; the engine fills id, plugin and flags. */
+export interface EntityInput {
+  kind: string;
+  object?: number;
+  state: Record<string, unknown>;
+  /** Defaults to the open file's f_flags. */
+  flags?: number;
+}
+
+/** Services the engine gives a plugin during a checkpoint. */
+export interface CheckpointContext {
+  readonly logger: Logger;
+  /** The pids being checkpointed. */
+  readonly pids: readonly number[];
+  /** Plugin options given by the caller, keyed by plugin name. */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Records a shared kernel object; returns its id. */
+  addObject(kind: string, state: Record<string, unknown>): number;
+  /** Records the entity of an open file. */
+  addEntity(file: OpenFile, entity: EntityInput): void;
+  /** Allocates a data stream id for `writeData`. */
+  newStream(): number;
+  /** Appends a chunk to a data stream; written to the image at once, never buffered whole. */
+  writeData(stream: number, data: Uint8Array, message?: boolean, extra?: unknown): void;
+}
+
+/** Services the engine gives a plugin during a restore. */
+export interface RestoreContext {
+  readonly logger: Logger;
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Shared objects of the image by id. */
+  readonly objects: ReadonlyMap<number, ObjectRecord>;
+  /** Every entity of the image by id, including other plugins'. */
+  readonly entities: ReadonlyMap<number, EntityRecord>;
+  /** The chunks of a data stream, read from the image on demand. */
+  data(stream: number): Iterable<DataChunk>;
+  /** Hands the engine the fd that now embodies an entity; the engine owns it from here. */
+  provide(entityId: number, fd: number): void;
+  /** The fd already provided for an entity (of any plugin restored before this one). */
+  fdOf(entityId: number): number | undefined;
+}
+
+/**
+ * An fd-type plugin: the checkpoint and restore operations of one kind of open file, in the
+ * spirit of the kernel's file operations. Register it with `registerPlugin`.
+ *
+ * Errors: throw FdcrError. `checkpoint` uses FDCR_E_DUMP_UNSUPPORTED_STATE for state it cannot
+ * capture faithfully and FDCR_E_DUMP_DATA_CHANGED when pending data cannot be copied intact;
+ * `restore` uses FDCR_E_RESTORE_FAILED. Syscall failures surface as FDCR_E_SYSCALL.
+ */
+export interface FdPlugin {
+  readonly meta: PluginMeta;
+  /** Whether this plugin handles a descriptor. Cheap and free of side effects. */
+  claims(probe: FdProbe): boolean;
+  /** Records the entities (and shared objects and data) of every open file it claimed. */
+  checkpoint(files: readonly OpenFile[], ctx: CheckpointContext): void | Promise<void>;
+  /** Recreates its entities and `provide`s one fd per entity. Must not leak fds on error. */
+  restore(entities: readonly EntityRecord[], ctx: RestoreContext): void | Promise<void>;
+  /** One line for humans about an entity, used by `fdcr show`. */
+  describe?(entity: EntityRecord, object: ObjectRecord | undefined): string;
+}

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { constants } from 'node:os';
+import { FdcrError } from '../errors/fdcr-error.js';
+import { raiseNofileLimit } from '../linux/syscalls.js';
+import { EXTERNAL_PLUGIN, type ImageContents, type ProcessRecord } from '../model/records.js';
+import type { RecreatedFiles } from './recreate.js';
+
+/** What to run in place of an original process. */
+export type ProcessCommand =
+  | { argv: readonly string[]; cwd?: string }
+  | { shell: string; cwd?: string };
+
+/** A restored process that is running. */
+export interface StartedProcess {
+  /** The pid it had when it was checkpointed. */
+  originalPid: number;
+  child: ChildProcess;
+}
+
+/**
+ * The stdio array that hands a child exactly its recorded descriptors at their recorded
+ * numbers: an entity's fd where it had one, fdcr's own fd for an external descriptor on 0-2,
+ * and nothing anywhere else (numbers 0-2 without a record get /dev/null).
+ */
+export function stdioFor(pid: number, contents: ImageContents, files: RecreatedFiles): StdioOptions {
+  const mine = contents.descriptors.filter((d) => d.pid === pid);
+  const entities = new Map(contents.entities.map((e) => [e.id, e]));
+  const top = Math.max(2, ...mine.map((d) => d.fd));
+  const stdio: Array<'ignore' | 'inherit' | number> = new Array(top + 1).fill('ignore');
+  for (const d of mine) {
+    const entity = entities.get(d.entity);
+    if (entity?.plugin === EXTERNAL_PLUGIN) {
+      // External descriptors are the caller's: 0-2 are inherited from fdcr, others stay closed.
+      if (d.fd <= 2) stdio[d.fd] = 'inherit';
+      continue;
+    }
+    const fd = files.fds.get(d.entity);
+    if (fd === undefined) {
+      throw new FdcrError('FDCR_E_INTERNAL', `no restored fd for entity ${d.entity} of process ${pid}`);
+    }
+    stdio[d.fd] = fd;
+  }
+  return stdio;
+}
+
+function recordedCommand(record: ProcessRecord): ProcessCommand {
+  const argv = record.argv.map((a) => Buffer.from(a).toString('utf8'));
+  return { argv, cwd: Buffer.from(record.cwd).toString('utf8') };
+}
+
+function spawnOne(record: ProcessRecord, command: ProcessCommand, stdio: StdioOptions): ChildProcess {
+  const file = 'shell' in command ? '/bin/sh' : command.argv[0];
+  const args = 'shell' in command ? ['-c', command.shell] : command.argv.slice(1);
+  if (file === undefined || file === '') {
+    throw new FdcrError('FDCR_E_RESTORE_SPAWN', `process ${record.pid} has no command to run`, { pid: record.pid });
+  }
+  // libuv moves descriptors out of the way while it arranges them: allow twice the count.
+  raiseNofileLimit(2 * (stdio as unknown[]).length + 64);
+  const child = spawn(file, args, { cwd: command.cwd, stdio });
+  if (child.pid === undefined) {
+    throw new FdcrError('FDCR_E_RESTORE_SPAWN', `cannot start ${file} for process ${record.pid}`, {
+      pid: record.pid,
+      hint: 'check that the command exists and the working directory is accessible',
+    });
+  }
+  return child;
+}
+
+/**
+ * Starts one process per process record, each with exactly its descriptors. If one cannot be
+ * started, those already started are killed. fdcr's copies are closed by the caller.
+ */
+export function startProcesses(
+  contents: ImageContents,
+  files: RecreatedFiles,
+  commands: ReadonlyMap<number, ProcessCommand>,
+): StartedProcess[] {
+  const started: StartedProcess[] = [];
+  try {
+    for (const record of contents.processes) {
+      const command = commands.get(record.pid) ?? recordedCommand(record);
+      const stdio = stdioFor(record.pid, contents, files);
+      started.push({ originalPid: record.pid, child: spawnOne(record, command, stdio) });
+    }
+  } catch (error) {
+    for (const s of started) s.child.kill('SIGKILL');
+    throw error;
+  }
+  return started;
+}
+
+/** Exit status of a finished child as a shell would report it (128+n for signal n). */
+export function waitForExit(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null): void => {
+      resolve(code ?? 128 + (signal === null ? 0 : signalNumber(signal)));
+    };
+    if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode, child.signalCode);
+    else child.once('exit', done);
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return constants.signals[signal] ?? 0;
+}

@@ -1,0 +1,24 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests live beside the code; real-process round trips live under test/.
+// Decorator metadata must be emitted for tsyringe, hence the legacy decorator settings.
+export default defineConfig({
+  oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+} as never);
