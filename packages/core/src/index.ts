@@ -1,3 +1,5 @@
+// tsyringe needs the Reflect metadata polyfill loaded before it is.
+import 'reflect-metadata';
 export { errorCodes, type ErrorCode } from './errors/codes.js';
 export { FdcrError, isFdcrError, type AnyErrorCode, type FdcrErrorDetails } from './errors/fdcr-error.js';
 export * as linux from './linux/index.js';

@@ -4,7 +4,7 @@ import { capturePipeData } from './capture.js';
 import { fifoPath, isAnonymousLink, type PipeObjectState } from './pipe-object.js';
 import { restorePipe } from './restore.js';
 
-const { O_ACCMODE, O_DIRECT, O_RDONLY, O_WRONLY, S_IFIFO, S_IFMT } = linux;
+const { O_ACCMODE, O_DIRECT, O_PATH, O_RDONLY, O_WRONLY, S_IFIFO, S_IFMT } = linux;
 
 /** Metadata of the pipe plugin. */
 export const pipePluginMeta: PluginMeta = {
@@ -23,7 +23,8 @@ export class PipePlugin implements FdPlugin {
   readonly meta = pipePluginMeta;
 
   claims(probe: FdProbe): boolean {
-    return (Number(probe.stat.mode) & S_IFMT) === S_IFIFO;
+    // An O_PATH fd on a FIFO is a path reference, not an open end: the file plugin's job.
+    return (Number(probe.stat.mode) & S_IFMT) === S_IFIFO && (probe.info.flags & O_PATH) === 0;
   }
 
   checkpoint(files: readonly OpenFile[], ctx: CheckpointContext): void {

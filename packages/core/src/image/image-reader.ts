@@ -22,7 +22,10 @@ import { ContentsBuilder } from './records-check.js';
 /** Where one data chunk sits in the image. */
 interface ChunkRef {
   offset: number;
+  /** Size of the whole frame. */
   length: number;
+  /** Bytes of data it carries. */
+  bytes: number;
 }
 
 function readExactly(fd: number, buffer: Buffer, position: number): number {
@@ -118,7 +121,7 @@ export class ImageReader {
       if (frame.kind === RecordKind.data) {
         const chunk = decodeData(frame.payload, name);
         const list = chunks.get(chunk.stream) ?? [];
-        list.push({ offset, length: frame.total });
+        list.push({ offset, length: frame.total, bytes: chunk.data.length });
         chunks.set(chunk.stream, list);
       } else if (!isAncillaryKind(frame.kind)) {
         builder.add(frame.kind, decodeCbor(frame.payload), offset);
@@ -138,9 +141,10 @@ export class ImageReader {
     }
   }
 
-  /** Total bytes and chunk count of a data stream. */
-  streamSize(stream: number): { chunks: number } {
-    return { chunks: this.chunks.get(stream)?.length ?? 0 };
+  /** Chunk count and total bytes of a data stream, known without reading it again. */
+  streamSize(stream: number): { chunks: number; bytes: number } {
+    const list = this.chunks.get(stream) ?? [];
+    return { chunks: list.length, bytes: list.reduce((sum, c) => sum + c.bytes, 0) };
   }
 
   /** Stream ids present in the image. */

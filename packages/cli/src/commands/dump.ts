@@ -1,0 +1,69 @@
+import { checkpoint, resolveTargets } from '@fdcr/core';
+import { many, parse, parsePid } from '../args.js';
+import { CliUsageError } from '../output/errors.js';
+import { cliContainer } from '../plugins.js';
+import { humanBytes } from '../output/format.js';
+
+const HELP = `Usage: fdcr dump (--pid PID ... | --tree PID ...) -o FILE|- [options]
+
+Checkpoints the open files of live processes into an image. The targets are frozen for the
+duration of the dump and left running, unchanged, afterwards.
+
+Options:
+  -p, --pid PID          a process to checkpoint (repeatable)
+  -t, --tree PID         a process and all its descendants (repeatable)
+  -o, --output FILE      the image to write, or - for standard output
+  --skip-unsupported     record fds no plugin handles as external instead of failing
+  --kill                 kill the targets (SIGKILL) after a successful dump
+  --json                 print the summary as JSON
+
+Examples:
+  fdcr dump --pid 1234 -o app.fdcr
+  fdcr dump --tree 1234 -o - | ssh other fdcr restore -
+`;
+
+/** `fdcr dump`: checkpoint processes into an image. */
+export async function dumpCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse('dump', args, {
+    pid: { type: 'string', short: 'p', multiple: true },
+    tree: { type: 'string', short: 't', multiple: true },
+    output: { type: 'string', short: 'o' },
+    'skip-unsupported': { type: 'boolean' },
+    kill: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new CliUsageError(`unexpected argument: '${positionals[0]}'`, 'see `fdcr dump --help`');
+  if (values.output === undefined) throw new CliUsageError('missing -o FILE (or -o - for standard output)', 'see `fdcr dump --help`');
+  const pids = many(values.pid).map((p) => parsePid(p));
+  const trees = many(values.tree).map((p) => parsePid(p, 'tree pid'));
+  if (pids.length + trees.length === 0) throw new CliUsageError('give at least one --pid or --tree', 'see `fdcr dump --help`');
+  const targets = resolveTargets({ pids, trees });
+  const summary = await checkpoint(cliContainer(), {
+    pids: targets,
+    output: values.output,
+    skipUnsupported: values['skip-unsupported'] === true,
+  });
+  if (values.kill) for (const pid of targets) killQuietly(pid);
+  const toStdout = values.output === '-';
+  if (values.json) (toStdout ? process.stderr : process.stdout).write(`${JSON.stringify(summary)}\n`);
+  else if (!values.quiet) {
+    process.stderr.write(
+      `dumped ${summary.pids.length} process(es), ${summary.descriptors} fds, ${summary.entities} open files, ` +
+        `${humanBytes(summary.dataBytes)} of data into ${toStdout ? 'stdout' : values.output} ` +
+        `(${humanBytes(summary.imageBytes)}, frozen ${summary.frozenMs.toFixed(1)} ms)\n`,
+    );
+  }
+  return 0;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // It exited on its own meanwhile.
+  }
+}

@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+import { createFdcrContainer, registerPlugin } from '@fdcr/core';
+import type { DependencyContainer } from 'tsyringe';
+import { pipePlugin } from '@fdcr/plugin-pipe';
+
+/** A container for one CLI run with every built-in plugin registered, most specific first. */
+export function cliContainer(): DependencyContainer {
+  const container = createFdcrContainer();
+  registerPlugin(container, pipePlugin());
+  return container;
+}

@@ -1,0 +1,155 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Absolute path of the built CLI entry point. */
+export const CLI = resolve(import.meta.dirname, '../../packages/cli/dist/bin.js');
+
+/** A scratch directory for one test, removed by `cleanup()`. */
+export interface Workspace {
+  dir: string;
+  path(name: string): string;
+  cleanup(): void;
+}
+
+/** A live target process started for a scenario; not a child of the test process. */
+export interface Target {
+  pid: number;
+  kill(): void;
+}
+
+const started = new Set<number>();
+
+/** Creates a scratch directory. */
+export function workspace(): Workspace {
+  const dir = mkdtempSync(join(tmpdir(), 'fdcr-test-'));
+  return { dir, path: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Python prelude for target and verifier scripts: `ready()` tells the harness the target
+ * is set up; `report(obj)` writes a JSON result where the test reads it (FDCR_TEST_OUT).
+ */
+const PRELUDE = `
+import os, sys, json, time, fcntl, socket, struct, errno
+def ready():
+    with open(os.environ['FDCR_READY'], 'w') as f: f.write('1')
+def report(obj):
+    with open(os.environ['FDCR_TEST_OUT'], 'w') as f: json.dump(obj, f)
+def fds():
+    d = os.open('/proc/self/fd', os.O_RDONLY | os.O_DIRECTORY)
+    names = sorted(int(n) for n in os.listdir(d) if int(n) != d)
+    os.close(d)
+    return names
+def hold():
+    while True: time.sleep(3600)
+`;
+
+/** The full source of a scenario script: the prelude, then `body`. */
+export function script(body: string): string {
+  return `${PRELUDE}\n${body}\n`;
+}
+
+/**
+ * Starts `python3 -c <prelude + body>` detached through a shell (so the target is not our
+ * child, as with a real user's process) and waits until the script calls `ready()`.
+ * Standard input is /dev/null and output goes to `<dir>/target.log`.
+ */
+export async function startTarget(ws: Workspace, body: string, name = 'target'): Promise<Target> {
+  const ready = ws.path(`${name}.ready`);
+  const env = { ...process.env, FDCR_READY: ready, FDCR_TEST_OUT: ws.path(`${name}.out`) };
+  const log = ws.path(`${name}.log`);
+  const shell = spawn('sh', ['-c', `python3 -c "$1" </dev/null >>"$2" 2>&1 & echo $!`, 'sh', script(body), log], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  for await (const chunk of shell.stdout) out += chunk;
+  const pid = Number(out.trim());
+  started.add(pid);
+  const deadline = Date.now() + 15_000;
+  while (!existsSync(ready)) {
+    if (Date.now() > deadline || !isAlive(pid)) {
+      const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+      throw new Error(`target ${name} did not become ready:\n${text}`);
+    }
+    await sleep(10);
+  }
+  return { pid, kill: () => killQuietly(pid) };
+}
+
+/** Whether a pid is alive (and not a zombie). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+  started.delete(pid);
+}
+
+/** Kills every target a test started; call from afterEach. */
+export function killTargets(): void {
+  for (const pid of [...started]) killQuietly(pid);
+}
+
+/** Result of one CLI run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the fdcr CLI with `args`; never throws on a non-zero exit. */
+export function fdcr(args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: Buffer; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, NO_COLOR: '1', ...options.env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 60_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolvePromise({ code, stdout, stderr });
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+  });
+}
+
+/** Runs fdcr and fails with its stderr unless it exits 0. */
+export async function fdcrOk(args: readonly string[], options: Parameters<typeof fdcr>[1] = {}): Promise<CliResult> {
+  const result = await fdcr(args, options);
+  if (result.code !== 0) {
+    throw new Error(`fdcr ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  }
+  return result;
+}
+
+/**
+ * Restores `image` with `python3 -c <prelude + body>` as the command of its (single)
+ * process and returns what the verifier `report()`ed from inside the restored process.
+ */
+export async function restoreAndVerify<T = Record<string, unknown>>(ws: Workspace, image: string, body: string, extraArgs: readonly string[] = []): Promise<T> {
+  const out = ws.path(`verify-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  await fdcrOk(['restore', image, ...extraArgs, '--', 'python3', '-c', script(body)], {
+    env: { FDCR_TEST_OUT: out },
+  });
+  return JSON.parse(readFileSync(out, 'utf8')) as T;
+}
+
+/** Reads what a target (or a restored process started with `--exec`) reported. */
+export function readReport<T = Record<string, unknown>>(ws: Workspace, name = 'target'): T {
+  return JSON.parse(readFileSync(ws.path(`${name}.out`), 'utf8')) as T;
+}
