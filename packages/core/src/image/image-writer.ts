@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -61,7 +62,8 @@ export class ImageWriter {
     if (target === '-') {
       return new ImageWriter(1, 'stdout', undefined);
     }
-    const tempPath = join(dirname(target), `.${basename(target)}.${process.pid}.partial`);
+    // A unique hidden name in the target's directory, so the final rename is atomic.
+    const tempPath = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
     try {
       return new ImageWriter(openSync(tempPath, 'wx', 0o600), target, tempPath);
     } catch (error) {

@@ -1,7 +1,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import { FdcrError, isFdcrError } from '../errors/fdcr-error.js';
 import type { ImageReader } from '../image/image-reader.js';
-import { closeQuietly } from '../linux/syscalls.js';
+import { closeQuietly, raiseNofileLimit } from '../linux/syscalls.js';
 import { EXTERNAL_PLUGIN, type EntityRecord, type ImageContents } from '../model/records.js';
 import type { FdPlugin, RestoreContext } from '../plugin/fd-plugin.js';
 import type { Logger } from '../plugin/logger.js';
@@ -60,6 +60,8 @@ export async function recreateEntities(
   };
   const wanted = contents.entities.filter((e) => e.plugin !== EXTERNAL_PLUGIN && (options.only?.has(e.id) ?? true));
   try {
+    // fdcr holds every recreated fd at once, plus a few temporaries per entity.
+    raiseNofileLimit(2 * wanted.length + 1024);
     for (const plugin of plugins) {
       const mine = wanted.filter((e) => e.plugin === plugin.meta.name);
       if (mine.length === 0) continue;
