@@ -23,6 +23,7 @@ export {
   type EntityInput,
   type FdPlugin,
   type FdProbe,
+  type InspectFacts,
   type OpenFile,
   type PluginMeta,
   type RestoreContext,
@@ -48,3 +49,14 @@ export { startProcesses, waitForExit, type ProcessCommand, type StartedProcess }
 export { restoreInto, type Placement } from './restore/into-self.js';
 export { checkpointFds, MemoryImage } from './api/memory-image.js';
 export { FDCR_VERSION } from './version.js';
+export {
+  inspectProcesses,
+  type InspectOptions,
+  type LiveFd,
+  type LivePeer,
+  type LiveProcess,
+  type LiveView,
+} from './inspect/live-scan.js';
+export { buildPeerIndex, type Holder, type PeerIndex } from './inspect/peer-index.js';
+export { accessMode, fileType, statusFlagNames, type FileType } from './inspect/file-type.js';
+export { type Progress, type ProgressListener } from './api/progress.js';

@@ -11,6 +11,7 @@ import type { Logger } from '../plugin/logger.js';
 import { resolvePlugins } from '../plugin/registry.js';
 import { LOGGER } from '../plugin/tokens.js';
 import { FDCR_VERSION } from '../version.js';
+import { trackProgress, type ProgressListener, type ProgressTracker } from '../api/progress.js';
 import { classify, describeProbe } from './classify.js';
 import { probeProcess } from './collect.js';
 import { freezeProcesses, type Frozen } from './freezer.js';
@@ -32,6 +33,8 @@ export interface CheckpointOptions {
   freeze?: boolean;
   /** Options for plugins, keyed by plugin name. */
   pluginOptions?: Readonly<Record<string, unknown>>;
+  /** Called as data is copied and descriptors are done; not called at all when absent. */
+  onProgress?: ProgressListener;
 }
 
 /** Figures about a finished checkpoint. */
@@ -91,12 +94,14 @@ export async function checkpoint(container: DependencyContainer, options: Checkp
     frozen = options.freeze === false ? undefined : freezeProcesses(pids);
     const frozenAt = performance.now();
     probes = collectAll(pids, options.fds);
-    const run = new CheckpointRun(writer, plugins, logger, pids, options);
+    const progress = trackProgress('dump', probes.length, options.onProgress);
+    const run = new CheckpointRun(writer, plugins, logger, pids, options, progress);
     run.writePreamble(pids.map(readProcess));
     await run.writeFiles(probes);
     frozen?.thaw();
     const frozenMs = performance.now() - frozenAt;
     if (ownsWriter) writer.finish();
+    progress?.finish();
     return { ...run.summary(), pids, frozenMs, imageBytes: writer.size, durationMs: performance.now() - started };
   } catch (error) {
     if (ownsWriter) writer.abort();
@@ -139,6 +144,7 @@ class CheckpointRun {
     private readonly logger: Logger,
     private readonly pids: readonly number[],
     private readonly options: CheckpointOptions,
+    private readonly progress?: ProgressTracker,
   ) {}
 
   writePreamble(processes: readonly ProcessRecord[]): void {
@@ -204,6 +210,7 @@ class CheckpointRun {
   private async runPlugin(plugin: FdPlugin, files: readonly OpenFile[]): Promise<void> {
     this.logger.debug(`fdcr:core:dump: ${plugin.meta.name} checkpoints ${files.length} open files`);
     await plugin.checkpoint(files, this.context(plugin));
+    this.progress?.files(files.reduce((n, f) => n + f.holders.length, 0));
     const missed = files.filter((f) => this.entities.get(f.entityId)?.plugin !== plugin.meta.name);
     if (missed.length > 0) {
       throw new FdcrError('FDCR_E_INTERNAL', `plugin ${plugin.meta.name} recorded no entity for ${missed.map(describeProbe).join(', ')}`);
@@ -239,6 +246,7 @@ class CheckpointRun {
       writeData: (stream, data, message, extra) => {
         this.dataBytes += data.length;
         this.writer.writeData(stream, data, message, extra);
+        this.progress?.data(data.length);
       },
     };
   }

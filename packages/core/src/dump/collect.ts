@@ -1,6 +1,6 @@
 import { fstatSync } from 'node:fs';
 import { FdcrError, isFdcrError } from '../errors/fdcr-error.js';
-import { listFds, procError, readFdInfo, readFdLink } from '../linux/proc.js';
+import { listFds, procError, ptraceHint, readFdInfo, readFdLink } from '../linux/proc.js';
 import { closeQuietly, pidfdGetfd, pidfdOpen } from '../linux/syscalls.js';
 import type { FdProbe } from '../plugin/fd-plugin.js';
 
@@ -12,11 +12,15 @@ function accessError(error: unknown, pid: number, fd?: number): FdcrError {
       fd,
       errno: error.errno,
       cause: error,
-      hint: 'run fdcr as root, or set /proc/sys/kernel/yama/ptrace_scope to 0 or 1',
+      hint: ptraceHint(),
     });
   }
   if (isFdcrError(error) && error.errno === 'ESRCH') {
-    return new FdcrError('FDCR_E_PROC_NOT_FOUND', `no such process: ${pid}`, { pid, cause: error });
+    return new FdcrError('FDCR_E_PROC_NOT_FOUND', `no such process: ${pid}`, {
+      pid,
+      cause: error,
+      hint: 'check the pid with `ps -p PID`; the process may have exited',
+    });
   }
   return isFdcrError(error) ? error : procError(error, pid, `fd ${fd}`);
 }

@@ -38,6 +38,25 @@ export function parseFdInfo(text: string): FdInfo {
   return { pos, flags: rawFlags & ~O_CLOEXEC, cloexec: (rawFlags & O_CLOEXEC) !== 0, mntId, ino, extra };
 }
 
+/**
+ * What to do about a refused pidfd_getfd or /proc read, according to Yama's ptrace_scope
+ * (absent when Yama is not built in): its levels decide who may look at whose descriptors.
+ */
+export function ptraceHint(scopeFile = '/proc/sys/kernel/yama/ptrace_scope'): string {
+  let scope = '';
+  try {
+    scope = readFileSync(scopeFile, 'latin1').trim();
+  } catch {
+    return 'run fdcr as root or as the owner of the process';
+  }
+  if (scope === '3') return 'kernel.yama.ptrace_scope is 3, which forbids this for everyone until reboot';
+  if (scope === '2') return 'kernel.yama.ptrace_scope is 2: run fdcr as root (CAP_SYS_PTRACE)';
+  if (scope === '1') {
+    return 'kernel.yama.ptrace_scope is 1: run fdcr as root, or `sysctl kernel.yama.ptrace_scope=0` to allow the owner';
+  }
+  return 'run fdcr as root or as the owner of the process';
+}
+
 /** Turns a /proc read failure into the error a user can act on. */
 export function procError(error: unknown, pid: number, what: string): FdcrError {
   const code = (error as NodeJS.ErrnoException).code;
@@ -53,7 +72,7 @@ export function procError(error: unknown, pid: number, what: string): FdcrError 
       pid,
       errno: code,
       cause: error,
-      hint: 'run fdcr as root or as the owner of the process, and check /proc/sys/kernel/yama/ptrace_scope',
+      hint: ptraceHint(),
     });
   }
   return new FdcrError('FDCR_E_PROC_NOT_FOUND', `cannot read ${what} of process ${pid}: ${code}`, {

@@ -108,4 +108,29 @@ export interface FdPlugin {
   restore(entities: readonly EntityRecord[], ctx: RestoreContext): void | Promise<void>;
   /** One line for humans about an entity, used by `fdcr show`. */
   describe?(entity: EntityRecord, object: ObjectRecord | undefined): string;
+  /**
+   * Live facts about a descriptor for `fdcr inspect`, which must not disturb the target:
+   * read-only calls on `probe.localFd` (ioctls, getsockopt, sock_diag), never reads that
+   * consume data, never changes to flags. Called only for descriptors this plugin claims;
+   * the probe's fd is closed by the caller. Return only what the generic scan cannot know
+   * (see InspectFacts); throwing is allowed and is shown as an unavailable fact, not fatal.
+   */
+  inspect?(probe: FdProbe): InspectFacts;
+}
+
+/**
+ * What a plugin knows about a live descriptor beyond the generic scan. Every field is
+ * optional; well-known fields are used by `fdcr inspect` for peers, queues and graphs.
+ */
+export interface InspectFacts {
+  /** A finer kind than the file type, e.g. `socketpair` or `unix-stream`. */
+  kind?: string;
+  /** Inode of the file at the other end (a unix socket's peer), for the peer search. */
+  peerInode?: number;
+  /** Bytes waiting to be read through this descriptor. */
+  pendingIn?: number;
+  /** Bytes written through this descriptor that the other end has not read yet. */
+  pendingOut?: number;
+  /** Anything else worth showing, rendered as `key=value`; must be JSON-safe. */
+  details?: Record<string, unknown>;
 }

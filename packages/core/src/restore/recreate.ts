@@ -2,11 +2,12 @@ import type { DependencyContainer } from 'tsyringe';
 import { FdcrError, isFdcrError } from '../errors/fdcr-error.js';
 import type { ImageReader } from '../image/image-reader.js';
 import { closeQuietly, raiseNofileLimit } from '../linux/syscalls.js';
-import { EXTERNAL_PLUGIN, type EntityRecord, type ImageContents } from '../model/records.js';
+import { EXTERNAL_PLUGIN, type DataChunk, type EntityRecord, type ImageContents } from '../model/records.js';
 import type { FdPlugin, RestoreContext } from '../plugin/fd-plugin.js';
 import type { Logger } from '../plugin/logger.js';
 import { resolvePlugins } from '../plugin/registry.js';
 import { LOGGER } from '../plugin/tokens.js';
+import { trackProgress, type ProgressListener, type ProgressTracker } from '../api/progress.js';
 
 /** The fds fdcr holds for recreated entities, until they are handed over or closed. */
 export interface RecreatedFiles {
@@ -48,7 +49,11 @@ export function checkPlugins(contents: ImageContents, plugins: readonly FdPlugin
 export async function recreateEntities(
   container: DependencyContainer,
   reader: ImageReader,
-  options: { only?: ReadonlySet<number>; pluginOptions?: Readonly<Record<string, unknown>> } = {},
+  options: {
+    only?: ReadonlySet<number>;
+    pluginOptions?: Readonly<Record<string, unknown>>;
+    onProgress?: ProgressListener;
+  } = {},
 ): Promise<RecreatedFiles> {
   const plugins = resolvePlugins(container);
   const { contents } = reader;
@@ -59,18 +64,22 @@ export async function recreateEntities(
     fds.clear();
   };
   const wanted = contents.entities.filter((e) => e.plugin !== EXTERNAL_PLUGIN && (options.only?.has(e.id) ?? true));
+  const progress = trackProgress('restore', wanted.length, options.onProgress);
   try {
     // fdcr holds every recreated fd at once, plus a few temporaries per entity.
     raiseNofileLimit(2 * wanted.length + 1024);
     for (const plugin of plugins) {
       const mine = wanted.filter((e) => e.plugin === plugin.meta.name);
       if (mine.length === 0) continue;
-      await runRestore(plugin, mine, makeContext(container.resolve(LOGGER), reader, fds, plugin, options.pluginOptions));
+      const ctx = makeContext(container.resolve(LOGGER), reader, fds, plugin, options.pluginOptions, progress);
+      await runRestore(plugin, mine, ctx);
+      progress?.files(mine.length);
       const missing = mine.filter((e) => !fds.has(e.id));
       if (missing.length > 0) {
         throw new FdcrError('FDCR_E_INTERNAL', `plugin ${plugin.meta.name} did not restore entities ${missing.map((e) => e.id).join(', ')}`);
       }
     }
+    progress?.finish();
   } catch (error) {
     close();
     throw error;
@@ -95,6 +104,7 @@ function makeContext(
   fds: Map<number, number>,
   plugin: FdPlugin,
   pluginOptions: Readonly<Record<string, unknown>> | undefined,
+  progress?: ProgressTracker,
 ): RestoreContext {
   const { contents } = reader;
   return {
@@ -102,7 +112,7 @@ function makeContext(
     options: (pluginOptions?.[plugin.meta.name] ?? {}) as Record<string, unknown>,
     objects: new Map(contents.objects.map((o) => [o.id, o])),
     entities: new Map(contents.entities.map((e) => [e.id, e])),
-    data: (stream) => reader.data(stream),
+    data: (stream) => (progress === undefined ? reader.data(stream) : counted(reader.data(stream), progress)),
     provide: (entityId, fd) => {
       if (fds.has(entityId)) {
         closeQuietly(fd);
@@ -112,4 +122,12 @@ function makeContext(
     },
     fdOf: (entityId) => fds.get(entityId),
   };
+}
+
+/** Passes chunks through, counting their bytes as progress. */
+function* counted(chunks: Iterable<DataChunk>, progress: ProgressTracker): Iterable<DataChunk> {
+  for (const chunk of chunks) {
+    progress.data(chunk.data.length);
+    yield chunk;
+  }
 }

@@ -1,6 +1,7 @@
 import type { DependencyContainer } from 'tsyringe';
 import { FdcrError } from '../errors/fdcr-error.js';
 import { ImageReader } from '../image/image-reader.js';
+import type { ProgressListener } from '../api/progress.js';
 import { recreateEntities } from './recreate.js';
 import { startProcesses, waitForExit, type ProcessCommand, type StartedProcess } from './start.js';
 
@@ -11,6 +12,8 @@ export interface RestoreOptions {
   /** Command for each original pid; a process without one re-runs its recorded argv and cwd. */
   commands?: ReadonlyMap<number, ProcessCommand>;
   pluginOptions?: Readonly<Record<string, unknown>>;
+  /** Called as data is read back and open files are recreated; not called at all when absent. */
+  onProgress?: ProgressListener;
 }
 
 /** Restored processes that are running. */
@@ -40,7 +43,10 @@ export async function restore(container: DependencyContainer, options: RestoreOp
     if (contents.processes.length === 0) {
       throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image ${reader.name} holds no process to restore`);
     }
-    const files = await recreateEntities(container, reader, { pluginOptions: options.pluginOptions });
+    const files = await recreateEntities(container, reader, {
+      pluginOptions: options.pluginOptions,
+      onProgress: options.onProgress,
+    });
     let processes: StartedProcess[];
     try {
       processes = startProcesses(contents, files, options.commands ?? new Map());
