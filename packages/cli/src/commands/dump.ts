@@ -1,4 +1,5 @@
 import { checkpoint, resolveTargets } from '@fdcr/core';
+import { parseSize } from '@fdcr/plugin-file';
 import { many, parse, parsePid } from '../args.js';
 import { CliUsageError } from '../output/errors.js';
 import { cliContainer } from '../plugins.js';
@@ -14,6 +15,7 @@ Options:
   -t, --tree PID         a process and all its descendants (repeatable)
   -o, --output FILE      the image to write, or - for standard output
   --skip-unsupported     record fds no plugin handles as external instead of failing
+  --max-deleted-size N   largest deleted-but-open file whose data is saved (default 64M)
   --kill                 kill the targets (SIGKILL) after a successful dump
   --json                 print the summary as JSON
 
@@ -30,6 +32,7 @@ export async function dumpCommand(args: string[]): Promise<number> {
     output: { type: 'string', short: 'o' },
     'skip-unsupported': { type: 'boolean' },
     kill: { type: 'boolean' },
+    'max-deleted-size': { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.help) {
@@ -46,6 +49,7 @@ export async function dumpCommand(args: string[]): Promise<number> {
     pids: targets,
     output: values.output,
     skipUnsupported: values['skip-unsupported'] === true,
+    pluginOptions: { file: fileOptions(values['max-deleted-size']) },
   });
   if (values.kill) for (const pid of targets) killQuietly(pid);
   const toStdout = values.output === '-';
@@ -58,6 +62,13 @@ export async function dumpCommand(args: string[]): Promise<number> {
     );
   }
   return 0;
+}
+
+function fileOptions(maxDeleted: string | undefined): Record<string, unknown> {
+  if (maxDeleted === undefined) return {};
+  const bytes = parseSize(maxDeleted);
+  if (bytes === undefined) throw new CliUsageError(`invalid --max-deleted-size: '${maxDeleted}'`, 'give a size in bytes or with K, M, G, e.g. 256M');
+  return { maxDeletedBytes: bytes };
 }
 
 function killQuietly(pid: number): void {

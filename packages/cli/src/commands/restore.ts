@@ -12,6 +12,8 @@ with the first non-zero status among them (0 if all succeed).
 
 Options:
   --exec PID=COMMAND   shell command to run for original process PID (repeatable)
+  --allow-changed      restore files that changed since the checkpoint instead of refusing
+  --root DIR           open recorded absolute paths under DIR; paths leading out are refused
   -- COMMAND [ARGS]    the command to run for a single-process image
 Without a command, each process re-runs its recorded argv in its recorded cwd.
 
@@ -36,7 +38,11 @@ function commandsFrom(execs: string[], command: string[] | undefined): Map<numbe
 /** `fdcr restore`: restore an image into new processes and wait for them. */
 export async function restoreCommand(args: string[]): Promise<number> {
   const { own, command } = splitCommand(args);
-  const { values, positionals } = parse('restore', own, { exec: { type: 'string', multiple: true } });
+  const { values, positionals } = parse('restore', own, {
+    exec: { type: 'string', multiple: true },
+    'allow-changed': { type: 'boolean' },
+    root: { type: 'string' },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
@@ -56,7 +62,8 @@ export async function restoreCommand(args: string[]): Promise<number> {
   } else {
     commands = spec;
   }
-  const run = await restore(container, { image: reader, commands });
+  const file = { allowChanged: values['allow-changed'] === true, root: values.root };
+  const run = await restore(container, { image: reader, commands, pluginOptions: { file } });
   reader.close();
   const forward = (signal: NodeJS.Signals): void => {
     for (const p of run.processes) p.child.kill(signal);
