@@ -19,8 +19,10 @@ import {
   FRAME_HEAD_SIZE,
   FRAME_TAIL_SIZE,
   MAGIC,
+  MAX_PAYLOAD,
   PREFIX_SIZE,
   RecordKind,
+  kindName,
 } from './format.js';
 
 const BUFFER_SIZE = 1024 * 1024;
@@ -158,6 +160,10 @@ export class ImageWriter {
   }
 
   private frame(kind: number, payload: Buffer): void {
+    // Refused here rather than by every reader later: such an image could never be restored.
+    if (payload.length > MAX_PAYLOAD) {
+      throw new FdcrError('FDCR_E_IMAGE_TOO_LARGE', `cannot write a ${kindName(kind)} record of ${payload.length} bytes to image ${this.target} (limit ${MAX_PAYLOAD})`, { path: this.target });
+    }
     const head = Buffer.allocUnsafe(FRAME_HEAD_SIZE);
     head.writeUInt8(kind, 0);
     head.writeUInt32LE(payload.length, 1);
