@@ -56,7 +56,7 @@ export const S_IFSOCK = 0o140000;
 export const errnoNames: Readonly<Record<number, string>> = {
   1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 4: 'EINTR', 5: 'EIO', 6: 'ENXIO', 9: 'EBADF',
   10: 'ECHILD', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT', 16: 'EBUSY',
-  17: 'EEXIST', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE',
+  17: 'EEXIST', 18: 'EXDEV', 20: 'ENOTDIR', 21: 'EISDIR', 22: 'EINVAL', 23: 'ENFILE', 24: 'EMFILE',
   27: 'EFBIG', 28: 'ENOSPC', 29: 'ESPIPE', 32: 'EPIPE', 38: 'ENOSYS', 40: 'ELOOP',
   61: 'ENODATA', 88: 'ENOTSOCK', 95: 'EOPNOTSUPP', 105: 'ENOBUFS', 107: 'ENOTCONN',
   110: 'ETIMEDOUT', 111: 'ECONNREFUSED',
