@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import { FdcrError } from '../errors/fdcr-error.js';
-import { raiseNofileLimit } from '../linux/syscalls.js';
+import { getCloexec, raiseNofileLimit, setCloexec } from '../linux/syscalls.js';
 import { EXTERNAL_PLUGIN, type ImageContents, type ProcessRecord } from '../model/records.js';
 import type { RecreatedFiles } from './recreate.js';
 
@@ -67,6 +68,31 @@ function spawnOne(record: ProcessRecord, command: ProcessCommand, stdio: StdioOp
 }
 
 /**
+ * Marks close-on-exec, for the duration of the spawns, every descriptor above 2 that fdcr
+ * holds without it. libuv's spawn leaves such descriptors open in the child, so one that
+ * fdcr inherited (or its embedder opened) would reach every restored process, at its number
+ * or in a gap. Returns the function that puts the flags back.
+ */
+function hideOwnDescriptors(): () => void {
+  const marked: number[] = [];
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (fd <= 2) continue;
+
+    try {
+      if (getCloexec(fd)) continue;
+      setCloexec(fd, true);
+      marked.push(fd);
+    } catch {
+      // The descriptor of the /proc listing itself, already closed.
+    }
+  }
+  return () => {
+    for (const fd of marked) setCloexec(fd, false);
+  };
+}
+
+/**
  * Starts one process per process record, each with exactly its descriptors. If one cannot be
  * started, those already started are killed. fdcr's copies are closed by the caller.
  */
@@ -76,6 +102,7 @@ export function startProcesses(
   commands: ReadonlyMap<number, ProcessCommand>,
 ): StartedProcess[] {
   const started: StartedProcess[] = [];
+  const unhide = hideOwnDescriptors();
   try {
     for (const record of contents.processes) {
       const command = commands.get(record.pid) ?? recordedCommand(record);
@@ -85,6 +112,8 @@ export function startProcesses(
   } catch (error) {
     for (const s of started) s.child.kill('SIGKILL');
     throw error;
+  } finally {
+    unhide();
   }
   return started;
 }
