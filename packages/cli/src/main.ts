@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<Command>> = {
   dump: async () => (await import('./commands/dump.js')).dumpCommand,
   restore: async () => (await import('./commands/restore.js')).restoreCommand,
   show: async () => (await import('./commands/show.js')).showCommand,
+  inspect: async () => (await import('./commands/inspect.js')).inspectCommand,
 };
 
 const HELP = `fdcr ${CLI_VERSION}: checkpoint and restore the open files of live Linux processes
@@ -17,15 +18,22 @@ Usage: fdcr <command> [options]
 Commands:
   dump      checkpoint processes' open files into an image
   restore   recreate an image's files and start its processes with them
-  show      print what an image holds
+  show      print what an image holds (--graph for a Graphviz drawing)
+  inspect   show the live descriptors of running processes, without disturbing them
 
 Options:
   -h, --help     show help (also: fdcr <command> --help)
   -V, --version  print the version
-  --verbose      show stack traces and debug output
-  --quiet        print nothing but errors
+  --verbose      show stack traces and more detail
+  -q, --quiet    print nothing but errors and the output asked for
+  --json         machine-readable output, on every command (see docs/cli.md)
+
+Exit status: 0 success; 1 an fdcr error (code and hint on stderr); 2 a usage error;
+restore exits with the first non-zero status of the processes it restored.
+Colour is used only on a terminal and never when NO_COLOR is set.
 
 Examples:
+  fdcr inspect 1234 --data
   fdcr dump --pid 1234 -o app.fdcr
   fdcr show app.fdcr
   fdcr restore app.fdcr -- ./app --resume

@@ -3,6 +3,7 @@ import { parseSize } from '@fdcr/plugin-file';
 import { many, parse, parsePid } from '../args.js';
 import { CliUsageError } from '../output/errors.js';
 import { cliContainer } from '../plugins.js';
+import { progressReporter } from '../output/progress.js';
 import { humanBytes } from '../output/format.js';
 
 const HELP = `Usage: fdcr dump (--pid PID ... | --tree PID ...) -o FILE|- [options]
@@ -50,6 +51,7 @@ export async function dumpCommand(args: string[]): Promise<number> {
     output: values.output,
     skipUnsupported: values['skip-unsupported'] === true,
     pluginOptions: { file: fileOptions(values['max-deleted-size']) },
+    onProgress: values.quiet ? undefined : progressReporter(process.stderr),
   });
   if (values.kill) for (const pid of targets) killQuietly(pid);
   const toStdout = values.output === '-';

@@ -1,7 +1,8 @@
-import { ImageReader, restore, type ProcessCommand } from '@fdcr/core';
+import { ImageReader, restore, type ProcessCommand, type StartedProcess } from '@fdcr/core';
 import { many, parse, parsePid, splitCommand } from '../args.js';
 import { CliUsageError } from '../output/errors.js';
 import { cliContainer } from '../plugins.js';
+import { progressReporter } from '../output/progress.js';
 
 const HELP = `Usage: fdcr restore FILE|- [--exec PID=COMMAND ...] [-- COMMAND [ARGS...]]
 
@@ -14,6 +15,7 @@ Options:
   --exec PID=COMMAND   shell command to run for original process PID (repeatable)
   --allow-changed      restore files that changed since the checkpoint instead of refusing
   --root DIR           open recorded absolute paths under DIR; paths leading out are refused
+  --json               when all have exited, print a JSON summary on stderr
   -- COMMAND [ARGS]    the command to run for a single-process image
 Without a command, each process re-runs its recorded argv in its recorded cwd.
 
@@ -42,6 +44,7 @@ export async function restoreCommand(args: string[]): Promise<number> {
     exec: { type: 'string', multiple: true },
     'allow-changed': { type: 'boolean' },
     root: { type: 'string' },
+    json: { type: 'boolean' },
   });
   if (values.help) {
     process.stdout.write(HELP);
@@ -63,7 +66,8 @@ export async function restoreCommand(args: string[]): Promise<number> {
     commands = spec;
   }
   const file = { allowChanged: values['allow-changed'] === true, root: values.root };
-  const run = await restore(container, { image: reader, commands, pluginOptions: { file } });
+  const onProgress = values.quiet ? undefined : progressReporter(process.stderr);
+  const run = await restore(container, { image: reader, commands, pluginOptions: { file }, onProgress });
   reader.close();
   const forward = (signal: NodeJS.Signals): void => {
     for (const p of run.processes) p.child.kill(signal);
@@ -73,5 +77,13 @@ export async function restoreCommand(args: string[]): Promise<number> {
   const statuses = await run.wait();
   process.off('SIGINT', forward);
   process.off('SIGTERM', forward);
+  if (values.json) process.stderr.write(`${JSON.stringify(restoreSummary(run.processes, statuses))}\n`);
   return statuses.find((s) => s !== 0) ?? 0;
+}
+
+/** The `--json` summary: each restored process's original and new pid and exit status. */
+function restoreSummary(processes: readonly StartedProcess[], statuses: readonly number[]): Record<string, unknown> {
+  return {
+    processes: processes.map((p, i) => ({ pid: p.originalPid, newPid: p.child.pid ?? null, status: statuses[i] ?? null })),
+  };
 }

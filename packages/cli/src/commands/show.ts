@@ -3,18 +3,25 @@ import { parse } from '../args.js';
 import { CliUsageError } from '../output/errors.js';
 import { humanBytes, printable, table } from '../output/format.js';
 import { cliContainer } from '../plugins.js';
+import { graphFormat, normaliseGraphArg, renderSvg, toDot } from '../output/graph.js';
+import { imageGraph } from '../output/image-graph.js';
 
-const HELP = `Usage: fdcr show FILE [--json]
+const HELP = `Usage: fdcr show FILE [--json | --graph [dot|svg]]
 
 Prints what an image holds: its header, processes, descriptors and open files (entities),
 with pending data as a size and a short preview. The image is fully validated first.
 
 Options:
-  --json   machine-readable output (stable shape, see docs/cli.md)
+  --json              machine-readable output (stable shape, see docs/cli.md)
+  --graph [dot|svg]   a Graphviz graph: processes, descriptors, entities, and pipes and
+                      socketpairs as edges labelled with their pending bytes; svg needs
+                      the dot program (apt-get install graphviz)
+  -q, --quiet         the tables only, without the header lines
 
 Examples:
   fdcr show app.fdcr
   fdcr show app.fdcr --json | jq '.descriptors[] | select(.fd == 0)'
+  fdcr show app.fdcr --graph | dot -Tpng > app.png
 `;
 
 const PREVIEW_BYTES = 32;
@@ -63,12 +70,17 @@ export function imageView(reader: ImageReader, describe: (e: EntityRecord) => st
 
 /** `fdcr show`: print what an image holds. */
 export async function showCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse('show', args, { json: { type: 'boolean' } });
+  const { values, positionals } = parse('show', normaliseGraphArg(args), {
+    json: { type: 'boolean' },
+    graph: { type: 'string' },
+  });
   if (values.help) {
     process.stdout.write(HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new CliUsageError('give exactly one image file', 'see `fdcr show --help`');
+  const graph = graphFormat(values.graph);
+  if (graph !== undefined && values.json) throw new CliUsageError('--json and --graph cannot be combined', 'choose one output format');
   const reader = ImageReader.open(positionals[0] as string);
   try {
     const plugins = new Map(resolvePlugins(cliContainer()).map((p) => [p.meta.name, p]));
@@ -79,27 +91,39 @@ export async function showCommand(args: string[]): Promise<number> {
       const object = e.object === undefined ? undefined : objects.get(e.object);
       return plugin?.describe?.(e, object) ?? `${e.plugin} ${e.kind}`;
     };
+    if (graph !== undefined) {
+      const dot = toDot(imageGraph({ name: reader.name, contents: reader.contents, describe, pendingOf: (r) => pendingOf(reader, r) }));
+      process.stdout.write(graph === 'svg' ? renderSvg(dot) : dot);
+      return 0;
+    }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(imageView(reader, describe), null, 2)}\n`);
       return 0;
     }
-    process.stdout.write(renderText(reader, describe));
+    process.stdout.write(renderText(reader, describe, values.quiet === true));
     return 0;
   } finally {
     reader.close();
   }
 }
 
-function renderText(reader: ImageReader, describe: (e: EntityRecord) => string): string {
+/** Bytes saved in the data streams a record refers to. */
+function pendingOf(reader: ImageReader, record: { state: Record<string, unknown> }): number {
+  return streamsOf(record.state).reduce((n, s) => n + reader.streamSize(s).bytes, 0);
+}
+
+function renderText(reader: ImageReader, describe: (e: EntityRecord) => string, quiet: boolean): string {
   const { header, processes, descriptors, entities, objects } = reader.contents;
   const byId = new Map(entities.map((e) => [e.id, e]));
   const objectById = new Map(objects.map((o) => [o.id, o]));
   const sharers = new Map<number, number>();
   for (const d of descriptors) sharers.set(d.entity, (sharers.get(d.entity) ?? 0) + 1);
   const out: string[] = [];
-  out.push(`image ${reader.name}: ${humanBytes(reader.size)}, format ${header.format}.${header.minor}, fdcr ${header.fdcr}\n`);
-  out.push(`written ${header.time} on ${header.host} (Linux ${header.kernel}, ${header.arch})\n`);
-  out.push(`plugins: ${Object.entries(header.plugins).map(([n, s]) => `${n} ${s.version}`).join(', ') || 'none'}\n\n`);
+  if (!quiet) {
+    out.push(`image ${reader.name}: ${humanBytes(reader.size)}, format ${header.format}.${header.minor}, fdcr ${header.fdcr}\n`);
+    out.push(`written ${header.time} on ${header.host} (Linux ${header.kernel}, ${header.arch})\n`);
+    out.push(`plugins: ${Object.entries(header.plugins).map(([n, s]) => `${n} ${s.version}`).join(', ') || 'none'}\n\n`);
+  }
   out.push(table(['PID', 'PPID', 'COMMAND', 'CWD'], processes.map((p) => [
     String(p.pid), String(p.ppid), printable(Buffer.concat(p.argv.flatMap((a, i) => (i === 0 ? [a] : [Buffer.from(' '), a]))), 48), printable(p.cwd, 40),
   ])));
