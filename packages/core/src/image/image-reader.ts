@@ -97,20 +97,28 @@ export class ImageReader {
         cause: error,
       });
     }
+    return ImageReader.fromFd(fd, source === '-' ? 'stdin' : source);
+  }
+
+  /**
+   * Validates an image held by an open descriptor. The reader owns the fd from here: it is
+   * closed by `close()`, or at once when validation fails.
+   */
+  static fromFd(fd: number, name: string): ImageReader {
     try {
-      return ImageReader.fromFd(fd, source === '-' ? 'stdin' : source);
+      return ImageReader.validate(fd, name);
     } catch (error) {
       closeSync(fd);
       throw error;
     }
   }
 
-  /** Validates an image held by an open descriptor; the reader owns the fd from here. */
-  static fromFd(fd: number, name: string): ImageReader {
+  private static validate(fd: number, name: string): ImageReader {
     const size = fstatSync(fd).size;
     const builder = new ContentsBuilder();
     const chunks = new Map<number, ChunkRef[]>();
-    let offset = checkPrefix(fd, size, name);
+    const version = checkPrefix(fd, size, name);
+    let offset = PREFIX_SIZE;
     let frames = 0;
     for (;;) {
       const frame = readFrame(fd, offset, size, name);
@@ -129,7 +137,9 @@ export class ImageReader {
       offset += frame.total;
       frames++;
     }
-    return new ImageReader(fd, name, builder.finish(), chunks, size);
+    const contents = builder.finish();
+    checkHeaderVersion(contents, version, name);
+    return new ImageReader(fd, name, contents, chunks, size);
   }
 
   /** The chunks of one data stream, in order, each re-checked against its checksum. */
@@ -157,12 +167,21 @@ export class ImageReader {
   }
 }
 
-function checkPrefix(fd: number, size: number, name: string): number {
+/** The version in the prefix, which no checksum covers: the header repeats it. */
+interface PrefixVersion {
+  major: number;
+  minor: number;
+}
+
+function checkPrefix(fd: number, size: number, name: string): PrefixVersion {
   if (size === 0) {
     throw new FdcrError('FDCR_E_IMAGE_EMPTY', `image ${name} is empty`, { path: name });
   }
   const prefix = Buffer.alloc(PREFIX_SIZE);
   const got = readExactly(fd, prefix, 0);
+  if (got < MAGIC.length && prefix.subarray(0, got).equals(MAGIC.subarray(0, got))) {
+    throw new FdcrError('FDCR_E_IMAGE_TRUNCATED', `image ${name} is truncated in its magic`, { path: name });
+  }
   if (got < MAGIC.length || !prefix.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new FdcrError('FDCR_E_IMAGE_MAGIC', `${name} is not an fdcr image (bad magic)`, { path: name });
   }
@@ -177,7 +196,19 @@ function checkPrefix(fd: number, size: number, name: string): number {
       { path: name, hint: major > FORMAT_MAJOR ? 'restore it with the newer fdcr that wrote it' : undefined },
     );
   }
-  return PREFIX_SIZE;
+  return { major, minor: prefix.readUInt16LE(10) };
+}
+
+/** Catches damage to the unchecksummed prefix: the checksummed header must agree with it. */
+function checkHeaderVersion(contents: ImageContents, version: PrefixVersion, name: string): void {
+  const { format, minor } = contents.header;
+  if (format !== version.major || minor !== version.minor) {
+    throw new FdcrError(
+      'FDCR_E_IMAGE_CORRUPT',
+      `image ${name}: prefix says format ${version.major}.${version.minor}, header says ${String(format)}.${String(minor)}`,
+      { path: name },
+    );
+  }
 }
 
 interface Frame {
@@ -240,7 +271,7 @@ function decodeData(payload: Buffer, name: string): DecodedChunk {
   const record = decodeCbor(payload) as Record<string, unknown> | null;
   const stream = record?.s;
   const data = record?.d;
-  if (typeof stream !== 'number' || !Number.isInteger(stream) || !(data instanceof Uint8Array)) {
+  if (typeof stream !== 'number' || !Number.isSafeInteger(stream) || !(data instanceof Uint8Array)) {
     throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image ${name}: malformed data record`, { path: name });
   }
   return { stream, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), message: record?.m === true, extra: record?.x };

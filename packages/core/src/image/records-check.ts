@@ -42,6 +42,12 @@ const isInt = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInt
 const isOptionalId = (v: unknown): boolean => v === undefined || isId(v);
 const isBytesList = (v: unknown): boolean => Array.isArray(v) && v.every(isBytes);
 
+// Restore compares `state` with the plugin's stateVersion: a stamp of any other type would
+// compare false and let newer records through unchecked.
+const isStamp = (v: unknown): boolean =>
+  isObject(v) && isString(v.version) && isInt(v.state) && (v.state as number) >= 1;
+const isStamps = (v: unknown): boolean => isObject(v) && Object.values(v).every(isStamp);
+
 /**
  * Collects the metadata records of an image while checking each one's shape, then their
  * cross-references (every descriptor names a known process and entity, ids are unique).
@@ -60,7 +66,7 @@ export class ContentsBuilder {
       case RecordKind.header:
         if (this.header !== undefined) fail(kind, offset, 'second header');
         this.header = expect(kind, offset, record, {
-          format: isInt, fdcr: isString, plugins: isObject, kernel: isString, host: isString, time: isString,
+          format: isInt, minor: isInt, fdcr: isString, plugins: isStamps, kernel: isString, host: isString, time: isString,
         }) as unknown as ImageHeader;
         break;
       case RecordKind.process:
