@@ -30,17 +30,17 @@ function numericEntries(path: string): number[] {
   }
 }
 
-function commOf(pid: number): string {
+function commOf(root: string, pid: number): string {
   try {
-    return readStat(`/proc/${pid}/stat`).comm;
+    return readStat(`${root}/${pid}/stat`).comm;
   } catch {
     return '?';
   }
 }
 
-function linkOf(pid: number, fd: number): string | undefined {
+function linkOf(root: string, pid: number, fd: number): string | undefined {
   try {
-    return readlinkSync(`/proc/${pid}/fd/${fd}`, 'latin1');
+    return readlinkSync(`${root}/${pid}/fd/${fd}`, 'latin1');
   } catch {
     return undefined;
   }
@@ -64,9 +64,9 @@ export function buildPeerIndex(procRoot = '/proc'): PeerIndex {
     if (fds.length === 0) continue;
 
     processes++;
-    const comm = commOf(pid);
+    const comm = commOf(procRoot, pid);
     for (const fd of fds) {
-      const link = linkOf(pid, fd);
+      const link = linkOf(procRoot, pid, fd);
       if (link === undefined) continue;
 
       descriptors++;
