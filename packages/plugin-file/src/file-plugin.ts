@@ -77,7 +77,7 @@ export class FilePlugin implements FdPlugin {
   private checkpointDeleted(opens: readonly OpenFile[], ctx: CheckpointContext, limit: number): void {
     const object = captureDeleted(opens[0] as OpenFile, ctx, limit);
     for (const file of opens) {
-      const state = { path: withoutDeletedMark(file.link), pos: Number(file.info.pos) };
+      const state = { path: withoutDeletedMark(file.link), pos: file.info.pos.toString() };
       ctx.addEntity(file, { kind: 'deleted', object, state });
     }
   }
@@ -89,10 +89,10 @@ export class FilePlugin implements FdPlugin {
     if (entity.kind === 'device') return `device /dev/${state.device ?? '?'} ${flags}`;
     if (entity.kind === 'deleted') {
       const content = object?.state as Partial<DeletedObjectState> | undefined;
-      return `deleted file ${path} ${flags} at offset ${state.pos ?? 0}, size ${content?.size ?? '?'}, ${content?.bytes ?? '?'} bytes of data`;
+      return `deleted file ${path} ${flags} at offset ${state.pos ?? '?'}, size ${content?.size ?? '?'}, ${content?.bytes ?? '?'} bytes of data`;
     }
     const type = (Number(state.mode ?? 0) & S_IFMT) === S_IFDIR ? 'directory' : entity.kind;
-    return `${type} ${path} ${flags} at offset ${state.pos ?? 0}, size ${state.size ?? '?'}`;
+    return `${type} ${path} ${flags} at offset ${state.pos ?? '?'}, size ${state.size ?? '?'}`;
   }
 }
 

@@ -5,15 +5,16 @@ const path = Buffer.from('/tmp/a');
 
 describe('parseEntityState', () => {
   it('accepts a complete record and a device record', () => {
-    const state = { path, pos: 3, mode: 0o100644, size: 9, ino: '1', dev: '2', mtimeNs: '3', boot: 'x' };
+    const state = { path, pos: '3', mode: 0o100644, size: 9, ino: '1', dev: '2', mtimeNs: '3', boot: 'x' };
     expect(parseEntityState(state)).toBe(state);
-    expect(parseEntityState({ path: Buffer.from('/dev/null'), pos: 0, device: 'null', rdev: '259' })).toBeDefined();
+    expect(parseEntityState({ path: Buffer.from('/dev/null'), pos: '0', device: 'null', rdev: '259' })).toBeDefined();
   });
 
-  it('rejects a text or relative path and a negative offset', () => {
-    expect(parseEntityState({ path: '/tmp/a', pos: 0 })).toBeUndefined();
-    expect(parseEntityState({ path: Buffer.from('tmp/a'), pos: 0 })).toBeUndefined();
-    expect(parseEntityState({ path, pos: -1 })).toBeUndefined();
+  it('rejects a text or relative path and an offset that is not a decimal string', () => {
+    expect(parseEntityState({ path: '/tmp/a', pos: '0' })).toBeUndefined();
+    expect(parseEntityState({ path: Buffer.from('tmp/a'), pos: '0' })).toBeUndefined();
+    expect(parseEntityState({ path, pos: '-1' })).toBeUndefined();
+    expect(parseEntityState({ path, pos: 1 })).toBeUndefined();
   });
 });
 

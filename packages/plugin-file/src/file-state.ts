@@ -20,8 +20,8 @@ export interface FileIdentity {
 export interface FileEntityState extends Partial<FileIdentity> {
   /** Absolute path as bytes, without the kernel's ` (deleted)` mark. */
   path: Uint8Array;
-  /** File offset (fdinfo pos). */
-  pos: number;
+  /** File offset (fdinfo pos), decimal: a directory's position is a cookie that may pass 2^53. */
+  pos: string;
   /** Boot id of the machine at checkpoint; identity is only compared within one boot. */
   boot?: string;
   /** For kind `device`: the memory device's name (`null`, `zero`...). */
@@ -67,7 +67,7 @@ const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeI
 /** Reads an entity's state back from an image record, or undefined if it is malformed. */
 export function parseEntityState(state: Record<string, unknown>): FileEntityState | undefined {
   const { path, pos, mode, size, ino, dev, mtimeNs, boot, device, rdev } = state;
-  const ok = path instanceof Uint8Array && path[0] === 0x2f && isCount(pos) &&
+  const ok = path instanceof Uint8Array && path[0] === 0x2f && typeof pos === 'string' && /^[0-9]+$/.test(pos) &&
     (mode === undefined || isCount(mode)) && (size === undefined || isCount(size)) &&
     [ino, dev, mtimeNs, boot, device, rdev].every(isText);
   return ok ? (state as unknown as FileEntityState) : undefined;

@@ -18,7 +18,7 @@ export const AT_FDCWD = -100;
 const SYS_OPENAT2 = 437;
 
 /** lseek(2); returns the new offset. */
-export function lseek(fd: number, offset: number, whence: number): number {
+export function lseek(fd: number, offset: number | bigint, whence: number): number {
   return lseekNative(fd, offset, whence);
 }
 

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { FdcrError, linux, type EntityInput, type OpenFile } from '@fdcr/core';
 import { memoryDeviceName } from '../devices.js';
 import { identityOf, type FileEntityState, type FileKind } from '../file-state.js';
-import { hasDeletedMark, showPath, withoutDeletedMark } from '../link.js';
+import { hasDeletedMark, showPath } from '../link.js';
 import { bootId } from '../machine.js';
 
 const { O_PATH, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG } = linux;
@@ -46,8 +46,8 @@ function deletedKind(file: OpenFile, type: number): FileKind {
 
 /** The entity of a file that is reopened by path at restore (every kind but `deleted`). */
 export function recordPathFile(file: OpenFile, kind: FileKind): EntityInput {
-  const path = withoutDeletedMark(file.link);
-  const state: FileEntityState = { path, pos: Number(file.info.pos) };
+  // The link is kept whole: a live file may really be named `... (deleted)`.
+  const state: FileEntityState = { path: file.link, pos: file.info.pos.toString() };
   if (kind === 'device') {
     state.device = memoryDeviceName(file.stat.rdev);
     state.rdev = file.stat.rdev.toString();

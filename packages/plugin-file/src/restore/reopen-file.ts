@@ -19,10 +19,10 @@ function stateError(entity: EntityRecord, what: string): FdcrError {
 }
 
 /** Sets the flags open(2) ignores, then moves to the recorded offset. */
-export function finishOpen(fd: number, flags: number, pos: number, seek: boolean): void {
+export function finishOpen(fd: number, flags: number, pos: string, seek: boolean): void {
   const late = lateFlags(flags);
   if (late !== 0) linux.setStatusFlags(fd, linux.getStatusFlags(fd) | late);
-  if (seek && pos > 0) lseek(fd, pos, SEEK_SET);
+  if (seek && pos !== '0') lseek(fd, BigInt(pos), SEEK_SET);
 }
 
 /** Memory devices are opened by the name of their device number, never remapped. */
