@@ -44,8 +44,7 @@ const isBytesList = (v: unknown): boolean => Array.isArray(v) && v.every(isBytes
 
 // Restore compares `state` with the plugin's stateVersion: a stamp of any other type would
 // compare false and let newer records through unchecked.
-const isStamp = (v: unknown): boolean =>
-  isObject(v) && isString(v.version) && isInt(v.state) && (v.state as number) >= 1;
+const isStamp = (v: unknown): boolean => isObject(v) && isInt(v.state) && (v.state as number) >= 1;
 const isStamps = (v: unknown): boolean => isObject(v) && Object.values(v).every(isStamp);
 
 /**
