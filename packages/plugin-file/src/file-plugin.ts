@@ -1,5 +1,14 @@
 import { linux, PLUGIN_API_VERSION } from '@fdcr/core';
-import type { CheckpointContext, EntityRecord, FdPlugin, FdProbe, ObjectRecord, OpenFile, PluginMeta, RestoreContext } from '@fdcr/core';
+import type {
+  CheckpointContext,
+  EntityRecord,
+  FdPlugin,
+  FdProbe,
+  ObjectRecord,
+  OpenFile,
+  PluginMeta,
+  RestoreContext,
+} from '@fdcr/core';
 import { memoryDeviceName } from './devices.js';
 import { captureDeleted } from './dump/capture-deleted.js';
 import { kindOf, recordPathFile } from './dump/record-file.js';
@@ -89,7 +98,8 @@ export class FilePlugin implements FdPlugin {
     if (entity.kind === 'device') return `device /dev/${state.device ?? '?'} ${flags}`;
     if (entity.kind === 'deleted') {
       const content = object?.state as Partial<DeletedObjectState> | undefined;
-      return `deleted file ${path} ${flags} at offset ${state.pos ?? '?'}, size ${content?.size ?? '?'}, ${content?.bytes ?? '?'} bytes of data`;
+      const size = `size ${content?.size ?? '?'}, ${content?.bytes ?? '?'} bytes of data`;
+      return `deleted file ${path} ${flags} at offset ${state.pos ?? '?'}, ${size}`;
     }
     const type = (Number(state.mode ?? 0) & S_IFMT) === S_IFDIR ? 'directory' : entity.kind;
     return `${type} ${path} ${flags} at offset ${state.pos ?? '?'}, size ${state.size ?? '?'}`;

@@ -31,12 +31,19 @@ function cPath(path: Uint8Array): Buffer {
  * openat2(2) with a byte path, so names that are not UTF-8 survive; always close-on-exec.
  * Throws FDCR_E_SYSCALL with the errno (EXDEV when RESOLVE_BENEATH is violated).
  */
-export function openat2(dirfd: number, path: Uint8Array, flags: number, mode: number, resolve: number): number {
+export function openat2(
+  dirfd: number,
+  path: Uint8Array,
+  flags: number,
+  mode: number,
+  resolve: number,
+): number {
   const how = Buffer.alloc(24);
   how.writeBigUInt64LE(BigInt(flags | linux.O_CLOEXEC), 0);
   how.writeBigUInt64LE(BigInt(mode), 8);
   how.writeBigUInt64LE(BigInt(resolve), 16);
-  const fd = Number(syscallNative(SYS_OPENAT2, 'int', dirfd, 'void *', cPath(path), 'void *', how, 'size_t', 24));
+  const args = ['int', dirfd, 'void *', cPath(path), 'void *', how, 'size_t', how.length];
+  const fd = Number(syscallNative(SYS_OPENAT2, ...args));
   if (fd < 0) throw syscallError('openat2', linux.lastErrno());
   return fd;
 }

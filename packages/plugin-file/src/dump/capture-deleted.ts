@@ -37,7 +37,10 @@ function tooLarge(file: OpenFile, bytes: number, limit: number): FdcrError {
   );
 }
 
-function copyExtent(fd: number, extent: Extent, sink: (chunk: Buffer, offset: number) => void, file: OpenFile): void {
+/** Receives one chunk of a deleted file's data with its offset in the file. */
+type Sink = (chunk: Buffer, offset: number) => void;
+
+function copyExtent(fd: number, extent: Extent, sink: Sink, file: OpenFile): void {
   let done = 0;
   while (done < extent.length) {
     const buffer = Buffer.allocUnsafe(Math.min(CHUNK, extent.length - done));
@@ -63,9 +66,10 @@ export function captureDeleted(file: OpenFile, ctx: CheckpointContext, limit: nu
     const extents = dataExtents(fd, size);
     const bytes = extents.reduce((sum, e) => sum + e.length, 0);
     if (bytes > limit) throw tooLarge(file, bytes, limit);
-    const state: DeletedObjectState = { path: withoutDeletedMark(file.link), mode: Number(file.stat.mode), size, bytes };
+    const path = withoutDeletedMark(file.link);
+    const state: DeletedObjectState = { path, mode: Number(file.stat.mode), size, bytes };
     if (bytes > 0) state.stream = ctx.newStream();
-    const sink = (chunk: Buffer, offset: number): void => ctx.writeData(state.stream as number, chunk, false, offset);
+    const sink: Sink = (chunk, offset) => ctx.writeData(state.stream as number, chunk, false, offset);
     for (const extent of extents) copyExtent(fd, extent, sink, file);
     return ctx.addObject('deleted', state as unknown as Record<string, unknown>);
   } finally {

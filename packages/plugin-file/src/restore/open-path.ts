@@ -51,7 +51,13 @@ function openError(error: unknown, path: Uint8Array, base: PathBase, what: strin
  * RESOLVE_BENEATH makes the kernel refuse (EXDEV) any `..` or symbolic link that would lead
  * out of it, checked during the lookup itself so a concurrent rename cannot slip past.
  */
-export function openRecorded(base: PathBase, path: Uint8Array, flags: number, mode: number, what: string): number {
+export function openRecorded(
+  base: PathBase,
+  path: Uint8Array,
+  flags: number,
+  mode: number,
+  what: string,
+): number {
   try {
     if (base.rootFd === undefined) return openat2(AT_FDCWD, path, flags, mode, 0);
     return openat2(base.rootFd, relativeToRoot(path), flags, mode, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);

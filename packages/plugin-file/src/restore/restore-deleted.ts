@@ -89,7 +89,12 @@ function openOn(anchor: number, entity: EntityRecord): number {
  * Limitation: the restored file's link reads `#<inode> (deleted)` in its directory, not the
  * original name, and its owner is whoever runs the restore.
  */
-export function restoreDeleted(objectId: number, entities: readonly EntityRecord[], ctx: RestoreContext, base: PathBase): void {
+export function restoreDeleted(
+  objectId: number,
+  entities: readonly EntityRecord[],
+  ctx: RestoreContext,
+  base: PathBase,
+): void {
   const record = ctx.objects.get(objectId);
   const state = record === undefined ? undefined : parseDeletedState(record.state);
   if (state === undefined) throw stateError(objectId, 'missing or malformed object record');
