@@ -51,6 +51,8 @@ function inFlightError(ref: SocketRef): FdcrError {
   );
 }
 
+// Limitation: passed fds (SCM_RIGHTS) in a queue are refused, not saved; such a process
+// cannot be dumped until it has received them.
 /**
  * One peeking recvmsg. Peeking SCM_RIGHTS installs copies of the passed fds in fdcr: they
  * are closed at once, and the dump is refused since they cannot be saved yet.

@@ -63,6 +63,8 @@ function sendChunk(sender: number, data: Buffer, message: boolean, onFull: () =>
   } while (done < data.length);
 }
 
+// Limitation: refilled messages carry fdcr's own credentials, not the original sender's;
+// a receiver with SO_PASSCRED sees fdcr's pid.
 /** Refills the receive queue of `receiver` by sending the saved data from its peer. */
 function fillQueue(receiver: number, sender: number, end: EndState, objectId: number, ctx: RestoreContext): void {
   if (end.stream === undefined) {
