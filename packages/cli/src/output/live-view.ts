@@ -115,8 +115,7 @@ function previewLines(proc: LiveProcess): string[] {
 export function renderLiveProcess(proc: LiveProcess, sharers: ReadonlyMap<number, number>, paint: Painter, options: { quiet?: boolean; verbose?: boolean }): string {
   const out: string[] = [];
   if (options.quiet !== true) {
-    const command = proc.argv.join(' ');
-    const cut = command.length > 72 ? `${command.slice(0, 69)}...` : command;
+    const cut = printable(Buffer.from(proc.argv.join(' ')), 60);
     out.push(paint.bold(`process ${proc.pid} (${proc.comm}), parent ${proc.ppid}, state ${proc.state}: ${cut}`));
   }
   out.push(table(HEADERS, proc.fds.map((fd) => fdRow(fd, sharers)), paint.bold).trimEnd());
