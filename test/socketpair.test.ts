@@ -286,6 +286,31 @@ with open(${JSON.stringify(childOut)}, 'w') as f: json.dump(result, f)`);
     expect(JSON.parse(readFileSync(childOut, 'utf8'))).toEqual({ got: 'from parent', ping: 'ping', sockets: [11] });
   });
 
+  it('records an end shared by fork() as one entity held by both processes', async () => {
+    const target = await startTarget(ws, body(`
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+a, b = move(a, 10), move(b, 11)
+b.send(b'for whoever reads first')
+child = os.fork()
+if child == 0:
+    while True: time.sleep(3600)
+report({'child': child})
+ready(); hold()`));
+    const { child } = readReport<{ child: number }>(ws);
+    const image = await dump([target.pid, child]);
+    process.kill(child, 'SIGKILL');
+    const view = JSON.parse((await fdcrOk(['show', image, '--json'])).stdout) as {
+      entities: Array<{ id: number; plugin: string }>;
+      descriptors: Array<{ pid: number; fd: number; entity: number }>;
+    };
+    const pairs = view.entities.filter((e) => e.plugin === 'socketpair');
+    expect(pairs).toHaveLength(2);
+    const holders = (fd: number): number[] =>
+      view.descriptors.filter((d) => d.fd === fd && pairs.some((e) => e.id === d.entity)).map((d) => d.pid);
+    expect(holders(10).sort()).toEqual([target.pid, child].sort());
+    expect(new Set(view.descriptors.filter((d) => d.fd === 10).map((d) => d.entity)).size).toBe(1);
+  });
+
   it('leaves a running target its queues and SO_PEEK_OFF untouched after a dump', async () => {
     const go = ws.path('go');
     const target = await startTarget(ws, body(`
