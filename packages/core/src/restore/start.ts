@@ -2,7 +2,8 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
 import { FdcrError } from '../errors/fdcr-error.js';
-import { getCloexec, raiseNofileLimit, setCloexec } from '../linux/syscalls.js';
+import { O_NONBLOCK } from '../linux/constants.js';
+import { getCloexec, getStatusFlags, raiseNofileLimit, setCloexec, setStatusFlags } from '../linux/syscalls.js';
 import { EXTERNAL_PLUGIN, type ImageContents, type ProcessRecord } from '../model/records.js';
 import type { RecreatedFiles } from './recreate.js';
 
@@ -93,6 +94,24 @@ function hideOwnDescriptors(): () => void {
 }
 
 /**
+ * Puts O_NONBLOCK back on the restored files at descriptors 0-2 of `pid`. libuv's spawn makes
+ * a child's 0-2 blocking, which clears the flag on the open file description itself; fdcr's
+ * copy shares that description, and spawn returns only once the child has exec'd.
+ */
+function reapplyNonblock(pid: number, contents: ImageContents, files: RecreatedFiles): void {
+  // Limitation: a restored program that reads the flags of its 0-2 in its very first
+  // instructions, before spawn has returned here, can still find them blocking.
+  const entities = new Map(contents.entities.map((e) => [e.id, e]));
+  for (const d of contents.descriptors) {
+    const fd = files.fds.get(d.entity);
+    const flags = entities.get(d.entity)?.flags ?? 0;
+    if (d.pid !== pid || d.fd > 2 || fd === undefined || (flags & O_NONBLOCK) === 0) continue;
+
+    setStatusFlags(fd, getStatusFlags(fd) | O_NONBLOCK);
+  }
+}
+
+/**
  * Starts one process per process record, each with exactly its descriptors. If one cannot be
  * started, those already started are killed. fdcr's copies are closed by the caller.
  */
@@ -108,6 +127,7 @@ export function startProcesses(
       const command = commands.get(record.pid) ?? recordedCommand(record);
       const stdio = stdioFor(record.pid, contents, files);
       started.push({ originalPid: record.pid, child: spawnOne(record, command, stdio) });
+      reapplyNonblock(record.pid, contents, files);
     }
   } catch (error) {
     for (const s of started) s.child.kill('SIGKILL');
