@@ -279,6 +279,26 @@ report({k: getfl(fd) for k, fd in ${py(ends)}.items()})
     expect(got).toEqual(flags);
   });
 
+  it('restores a non-blocking pipe at standard input with its flags and data', async () => {
+    const t = await target(`
+r, w = os.pipe()
+os.dup2(r, 0, inheritable=False)
+os.close(r)
+setfl(0, on=os.O_NONBLOCK)
+write_all(w, b'piped into stdin')
+report({'w': w, 'flags': getfl(0)})
+ready(); hold()
+`);
+    const { w, flags } = readReport<{ w: number; flags: number }>(ws);
+    expect(flags).toBe(0o4000);
+    const image = await dumpAndKill(t);
+
+    const got = await verify(image, `
+report({'flags': getfl(0), 'data': drain(0).decode(), 'same': os.fstat(0).st_ino == os.fstat(${w}).st_ino})
+`);
+    expect(got).toEqual({ flags, data: 'piped into stdin', same: true });
+  });
+
   it('captures data placed with vmsplice and with splice from a file', async () => {
     const file = ws.path('spliced.bin');
     const t = await target(`
