@@ -20,7 +20,7 @@ export const errorCodes = {
   FDCR_E_IMAGE_IO: 'The image could not be read or written.',
   FDCR_E_IMAGE_EMPTY: 'The image file is empty.',
   FDCR_E_IMAGE_MAGIC: 'The file is not an fdcr image.',
-  FDCR_E_IMAGE_VERSION: 'The image was written by a newer, incompatible fdcr.',
+  FDCR_E_IMAGE_VERSION: 'The image has a major format version this fdcr does not read.',
   FDCR_E_IMAGE_TRUNCATED: 'The image ends before its trailer: it is truncated.',
   FDCR_E_IMAGE_CHECKSUM: 'A record of the image does not match its checksum: it is damaged.',
   FDCR_E_IMAGE_CORRUPT: 'A record of the image is malformed or inconsistent.',

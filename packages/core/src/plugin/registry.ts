@@ -27,7 +27,7 @@ function validate(plugin: FdPlugin): void {
   const missing = ['claims', 'checkpoint', 'restore'].filter(
     (op) => typeof (plugin as unknown as Record<string, unknown>)?.[op] !== 'function',
   );
-  if (meta === undefined || !NAME.test(meta.name) || missing.length > 0) {
+  if (meta === undefined || typeof meta.name !== 'string' || !NAME.test(meta.name) || missing.length > 0) {
     throw new FdcrError(
       'FDCR_E_PLUGIN_INVALID',
       `plugin ${name} is invalid: ${missing.length > 0 ? `missing ${missing.join(', ')}` : 'its meta.name must match ' + NAME.source}`,
@@ -39,6 +39,9 @@ function validate(plugin: FdPlugin): void {
       `plugin ${name} implements plugin API ${meta.apiVersion}, this fdcr core implements ${PLUGIN_API_VERSION}`,
       { hint: 'install a version of the plugin built for this @fdcr/core' },
     );
+  }
+  if (typeof meta.version !== 'string' || meta.version === '') {
+    throw new FdcrError('FDCR_E_PLUGIN_INVALID', `plugin ${name} has an invalid version: ${String(meta.version)}`);
   }
   if (!Number.isInteger(meta.stateVersion) || meta.stateVersion < 1) {
     throw new FdcrError('FDCR_E_PLUGIN_INVALID', `plugin ${name} has an invalid stateVersion: ${meta.stateVersion}`);
