@@ -39,10 +39,14 @@ def ready():
 def report(obj):
     with open(os.environ['FDCR_TEST_OUT'], 'w') as f: json.dump(obj, f)
 def fds():
-    d = os.open('/proc/self/fd', os.O_RDONLY | os.O_DIRECTORY)
-    names = sorted(int(n) for n in os.listdir(d) if int(n) != d)
-    os.close(d)
-    return names
+    # listdir opens a descriptor of its own while it reads; keep only those still open.
+    def is_open(fd):
+        try:
+            fcntl.fcntl(fd, fcntl.F_GETFD)
+            return True
+        except OSError:
+            return False
+    return sorted(n for n in (int(x) for x in os.listdir('/proc/self/fd')) if is_open(n))
 def hold():
     while True: time.sleep(3600)
 `;
