@@ -39,7 +39,6 @@ export class CliUsageError extends CliError {
  */
 const nextSteps: Readonly<Record<string, string>> = {
   FDCR_E_DUMP_UNSUPPORTED_FD: '`fdcr inspect PID` shows every descriptor and which plugin handles it',
-  FDCR_E_PROC_NOT_FOUND: '`fdcr inspect --tree PID` lists a process tree as it is now',
   FDCR_E_IMAGE_VERSION: '`fdcr --version` prints this version; `fdcr show` fails the same way on such images',
   FDCR_E_DUMP_FREEZE: 'find the tracer with `grep TracerPid /proc/PID/status`; `fdcr inspect PID` works without freezing',
 };

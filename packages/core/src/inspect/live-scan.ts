@@ -1,5 +1,6 @@
 import type { DependencyContainer } from 'tsyringe';
 import { classify } from '../dump/classify.js';
+import { isFdcrError } from '../errors/fdcr-error.js';
 import { probeProcess } from '../dump/collect.js';
 import { groupSharedFiles } from '../dump/sharing.js';
 import { procError, readArgv, readCwd, readProcStat } from '../linux/proc.js';
@@ -89,7 +90,7 @@ function readLiveProcess(pid: number): Omit<LiveProcess, 'fds'> {
     const argv = readArgv(pid).map((a) => a.toString('utf8'));
     return { pid, ppid: stat.ppid, comm: stat.comm, state: stat.state, argv, cwd: readCwd(pid).toString('utf8') };
   } catch (error) {
-    throw procError(error, pid, 'the status');
+    throw isFdcrError(error) ? error : procError(error, pid, 'the command line or working directory');
   }
 }
 
