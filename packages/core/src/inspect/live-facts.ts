@@ -45,6 +45,7 @@ function mergeFacts(fd: LiveFd, facts: InspectFacts): void {
   if (facts.details !== undefined) fd.details = { ...fd.details, ...facts.details };
 }
 
+// Limitation: a socket's other end is found only through a plugin's peerInode (sock_diag).
 function peersOf(fd: LiveFd, pid: number, peers: PeerIndex): LivePeer[] {
   const holders =
     fd.type === 'pipe' || fd.type === 'fifo'

@@ -94,6 +94,8 @@ function readLiveProcess(pid: number): Omit<LiveProcess, 'fds'> {
   }
 }
 
+// Limitation: each duplicate lives for the whole scan, so a reader whose last writer closes
+// meanwhile sees end-of-file a few milliseconds late.
 function probeAll(pids: readonly number[]): FdProbe[][] {
   const all: FdProbe[][] = [];
   try {

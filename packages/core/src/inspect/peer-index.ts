@@ -78,6 +78,7 @@ export function buildPeerIndex(procRoot = '/proc'): PeerIndex {
   return indexOf(byLink, { processes, descriptors });
 }
 
+// Limitation: a snapshot taken while the processes run; it may disagree with counts read later.
 function indexOf(byLink: Map<string, Holder[]>, scanned: PeerIndex['scanned']): PeerIndex {
   return {
     scanned,

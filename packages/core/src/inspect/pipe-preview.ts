@@ -29,6 +29,7 @@ function readerFor(localFd: number, link: string, peers: PeerIndex): number | un
     const fd = borrow(holder);
     if (fd !== undefined) return fd;
   }
+  // Limitation: a FIFO nobody holds open for reading gets no preview.
   if (!link.startsWith('pipe:[')) return undefined;
 
   try {
