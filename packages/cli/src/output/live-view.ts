@@ -101,8 +101,21 @@ function peerLines(proc: LiveProcess): string[] {
     .filter((fd) => fd.peers.length > 0)
     .map((fd) => {
       const who = fd.peers.map((p) => `${p.pid} ${p.comm} fd ${p.fd} ${endName(p.access)}`);
-      return `  fd ${fd.fd} ${fd.target}: ${who.join('; ')}`;
+      return wrap(`  fd ${fd.fd} ${fd.target}: `, who, '      ');
     });
+}
+
+/** Joins items with `; ` after `head`, continuing on indented lines to stay within 100 columns. */
+export function wrap(head: string, items: readonly string[], indent: string, width = 100): string {
+  const lines = [head];
+  for (const [i, item] of items.entries()) {
+    const piece = i < items.length - 1 ? `${item};` : item;
+    const last = lines.length - 1;
+    const sep = lines[last]!.endsWith(' ') ? '' : ' ';
+    if (lines[last]!.length + sep.length + piece.length > width && lines[last]!.trim() !== head.trim()) lines.push(indent + piece);
+    else lines[last] += sep + piece;
+  }
+  return lines.join('\n');
 }
 
 function previewLines(proc: LiveProcess): string[] {
@@ -115,8 +128,11 @@ function previewLines(proc: LiveProcess): string[] {
 export function renderLiveProcess(proc: LiveProcess, sharers: ReadonlyMap<number, number>, paint: Painter, options: { quiet?: boolean; verbose?: boolean }): string {
   const out: string[] = [];
   if (options.quiet !== true) {
-    const cut = printable(Buffer.from(proc.argv.join(' ')), 60);
-    out.push(paint.bold(`process ${proc.pid} (${proc.comm}), parent ${proc.ppid}, state ${proc.state}: ${cut}`));
+    const head = `process ${proc.pid} (${proc.comm}), parent ${proc.ppid}, state ${proc.state}: `;
+    const full = printable(Buffer.from(proc.argv.join(' ')), 4096);
+    const room = Math.max(20, 100 - head.length);
+    const command = full.length > room ? `${full.slice(0, room - 3)}...` : full;
+    out.push(paint.bold(head + command));
   }
   out.push(table(HEADERS, proc.fds.map((fd) => fdRow(fd, sharers)), paint.bold).trimEnd());
   const peers = peerLines(proc);
