@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { FdcrError } from '../errors/fdcr-error.js';
 
 /** What /proc/PID/fdinfo/FD says about a descriptor; `extra` keeps the type-specific lines. */
@@ -92,9 +92,27 @@ export function listFds(pid: number): number[] {
   }
 }
 
-/** Reads and parses /proc/PID/fdinfo/FD. */
+/** Reused for every fdinfo read: a dump reads one per descriptor, so this is a hot path. */
+const fdInfoBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Reads and parses /proc/PID/fdinfo/FD. One open/read/close into a reused buffer: for
+ * /proc files readFileSync stats, grows and concatenates buffers, which costs about four
+ * times as much per descriptor. fdinfo is produced whole by the first read, up to a page
+ * per seq_file round; reads continue until EOF in case a kind writes more.
+ */
 export function readFdInfo(pid: number, fd: number): FdInfo {
-  return parseFdInfo(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'));
+  const file = openSync(`/proc/${pid}/fdinfo/${fd}`, 'r');
+  try {
+    let used = 0;
+    for (let got = -1; got !== 0 && used < fdInfoBuffer.length; used += got) {
+      got = readSync(file, fdInfoBuffer, used, fdInfoBuffer.length - used, null);
+    }
+    if (used === fdInfoBuffer.length) return parseFdInfo(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'latin1'));
+    return parseFdInfo(fdInfoBuffer.toString('latin1', 0, used));
+  } finally {
+    closeSync(file);
+  }
 }
 
 /** What a descriptor points at, as bytes (paths need not be UTF-8). */
