@@ -1,5 +1,6 @@
 import { fstatSync, readSync, writeSync } from 'node:fs';
 import koffi, { type TypeObject } from 'koffi';
+import { isFdcrError } from '../errors/fdcr-error.js';
 import { bindLibc, bindLibcRaw, errnoName, lastErrno, syscallError } from './libc.js';
 import {
   F_DUPFD_CLOEXEC,
@@ -183,13 +184,23 @@ export function getNofileLimit(): [number, number] {
   return [Number(old.cur), Number(old.max)];
 }
 
-/** Raises this process's RLIMIT_NOFILE soft limit (and the hard one if needed and allowed). */
+/**
+ * Raises this process's RLIMIT_NOFILE soft limit, and the hard one if needed and allowed.
+ * Without CAP_SYS_RESOURCE (root in a container often lacks it) the hard limit cannot grow,
+ * so the soft one is raised to it: callers ask with generous headroom, and if the real need
+ * is higher still, the call that runs out fails with EMFILE and says so.
+ */
 export function raiseNofileLimit(wanted: number): void {
   const [soft, hard] = getNofileLimit();
   if (soft >= wanted) {
     return;
   }
-  rlimit().call(0, RLIMIT_NOFILE, { cur: wanted, max: Math.max(hard, wanted) }, null);
+  try {
+    rlimit().call(0, RLIMIT_NOFILE, { cur: wanted, max: Math.max(hard, wanted) }, null);
+  } catch (error) {
+    if (!isFdcrError(error) || error.errno !== 'EPERM') throw error;
+    if (soft < hard) rlimit().call(0, RLIMIT_NOFILE, { cur: hard, max: hard }, null);
+  }
 }
 
 /** Whether a descriptor is open in this process. */
