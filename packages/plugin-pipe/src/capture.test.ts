@@ -1,7 +1,7 @@
 import { fstatSync, readdirSync, readlinkSync, readSync, writeSync } from 'node:fs';
 import { linux, type OpenFile } from '@fdcr/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { capturePipeData } from './capture.js';
+import { capturePipeData, ScratchPipe } from './capture.js';
 
 const { O_CLOEXEC, O_DIRECT, O_NONBLOCK } = linux;
 
@@ -76,5 +76,31 @@ describe('capturePipeData', () => {
   it('captures nothing from an empty pipe', () => {
     const [r, w] = pipe();
     expect(capture([openFile(r), openFile(w)])).toEqual([]);
+  });
+
+  it('keeps pipes apart and intact when one scratch pipe is shared across them', () => {
+    const scratch = new ScratchPipe();
+    try {
+      const small = pipe();
+      const large = pipe();
+      linux.setPipeSize(large[1], 1 << 20);
+      const a = Buffer.alloc(3000, 0x61);
+      // Larger than the default capacity and than one read chunk, so the scratch pipe grows.
+      const b = Buffer.from(Array.from({ length: 300000 }, (_, i) => i % 251));
+      writeSync(small[1], a);
+      writeSync(large[1], b);
+      const got = [small, large, small].map(([r, w]) => {
+        const chunks: Buffer[] = [];
+        capturePipeData([openFile(r), openFile(w)], linux.getPipeSize(w), false, (c) => chunks.push(Buffer.from(c)), scratch);
+        return Buffer.concat(chunks);
+      });
+
+      // Buffer.equals: element-wise toEqual on large buffers takes seconds.
+      expect(got.map((g, i) => g.equals([a, b, a][i]!))).toEqual([true, true, true]);
+      expect(readAll(small[0]).equals(a)).toBe(true);
+      expect(readAll(large[0]).equals(b)).toBe(true);
+    } finally {
+      scratch.close();
+    }
   });
 });

@@ -20,22 +20,22 @@ function readableFd(files: readonly OpenFile[]): { fd: number; opened: boolean }
  * Copies the pending bytes of a pipe without consuming them: tee() duplicates the pipe's
  * buffers into a private pipe of the same capacity in one call (a second tee would copy the
  * same bytes again, since tee always starts at the head), then the private pipe is drained
- * in bounded chunks through `sink`. With `packet`, every read yields one packet.
+ * in bounded chunks through `sink`. With `packet`, every read yields one packet. Pass a
+ * `shared` scratch pipe to reuse one across many pipes; otherwise one is made and closed.
  */
 export function capturePipeData(
   files: readonly OpenFile[],
   capacity: number,
   packet: boolean,
   sink: (chunk: Buffer) => void,
+  shared?: ScratchPipe,
 ): number {
   const source = readableFd(files);
-  let scratch: [number, number] | undefined;
+  const scratch = shared ?? new ScratchPipe();
   try {
     const pending = linux.bytesReadable(source.fd);
     if (pending === 0) return 0;
-    scratch = linux.pipe2(O_CLOEXEC | O_NONBLOCK);
-    linux.setPipeSize(scratch[1], capacity);
-    const copied = linux.tee(source.fd, scratch[1], 0x7fffffff, SPLICE_F_NONBLOCK);
+    const copied = linux.tee(source.fd, scratch.fit(capacity), 0x7fffffff, SPLICE_F_NONBLOCK);
     if (copied !== pending) {
       throw new FdcrError(
         'FDCR_E_DUMP_DATA_CHANGED',
@@ -43,22 +43,49 @@ export function capturePipeData(
         { pid: files[0]?.pid, fd: files[0]?.fd },
       );
     }
-    drain(scratch[0], copied, packet, sink);
+    drain(scratch, copied, packet, sink);
     return copied;
   } finally {
-    if (scratch !== undefined) {
-      linux.closeQuietly(scratch[0]);
-      linux.closeQuietly(scratch[1]);
-    }
+    if (shared === undefined) scratch.close();
     if (source.opened) linux.closeQuietly(source.fd);
   }
 }
 
-function drain(fd: number, total: number, packet: boolean, sink: (chunk: Buffer) => void): void {
+/**
+ * One private pipe reused for every pipe of a checkpoint: creating, sizing and closing a
+ * pipe per captured pipe cost more than the copy itself for small pipes. It is empty between
+ * captures (each is drained whole) and only ever grows to the largest capacity seen.
+ */
+export class ScratchPipe {
+  private fds: [number, number] | undefined;
+  private capacity = 0;
+  /** Read buffer, reused: sinks copy chunks before they return (CheckpointContext.writeData). */
+  readonly buffer = Buffer.allocUnsafe(READ_SIZE);
+
+  /** The write end, with room for `capacity` bytes. */
+  fit(capacity: number): number {
+    this.fds ??= linux.pipe2(O_CLOEXEC | O_NONBLOCK);
+    if (this.capacity < capacity) this.capacity = linux.setPipeSize(this.fds[1], capacity);
+    return this.fds[1];
+  }
+
+  /** The read end (after `fit`). */
+  get reader(): number {
+    return (this.fds as [number, number])[0];
+  }
+
+  close(): void {
+    linux.closeQuietly(this.fds?.[0]);
+    linux.closeQuietly(this.fds?.[1]);
+    this.fds = undefined;
+  }
+}
+
+function drain(scratch: ScratchPipe, total: number, packet: boolean, sink: (chunk: Buffer) => void): void {
   let left = total;
   while (left > 0) {
-    const buffer = Buffer.allocUnsafe(Math.min(READ_SIZE, packet ? READ_SIZE : left));
-    const got = linux.readAvailable(fd, buffer);
+    const buffer = scratch.buffer.subarray(0, Math.min(READ_SIZE, packet ? READ_SIZE : left));
+    const got = linux.readAvailable(scratch.reader, buffer);
     if (got === 0) {
       throw new FdcrError('FDCR_E_INTERNAL', `private pipe ran dry with ${left} bytes still expected`);
     }

@@ -1,6 +1,6 @@
 import { FdcrError, PLUGIN_API_VERSION, linux } from '@fdcr/core';
 import type { CheckpointContext, EntityRecord, FdPlugin, FdProbe, ObjectRecord, OpenFile, PluginMeta, RestoreContext } from '@fdcr/core';
-import { capturePipeData } from './capture.js';
+import { capturePipeData, ScratchPipe } from './capture.js';
 import { fifoPath, isAnonymousLink, type PipeObjectState } from './pipe-object.js';
 import { restorePipe } from './restore.js';
 
@@ -35,7 +35,12 @@ export class PipePlugin implements FdPlugin {
       if (list === undefined) byPipe.set(key, [file]);
       else list.push(file);
     }
-    for (const ends of byPipe.values()) this.checkpointPipe(ends, ctx);
+    const scratch = new ScratchPipe();
+    try {
+      for (const ends of byPipe.values()) this.checkpointPipe(ends, ctx, scratch);
+    } finally {
+      scratch.close();
+    }
   }
 
   restore(entities: readonly EntityRecord[], ctx: RestoreContext): void {
@@ -59,7 +64,7 @@ export class PipePlugin implements FdPlugin {
     return `${where} ${end}, ${state?.bytes ?? 0} bytes pending, capacity ${state?.capacity ?? '?'}`;
   }
 
-  private checkpointPipe(ends: OpenFile[], ctx: CheckpointContext): void {
+  private checkpointPipe(ends: OpenFile[], ctx: CheckpointContext, scratch: ScratchPipe): void {
     const first = ends[0] as OpenFile;
     const anonymous = isAnonymousLink(first.link);
     const capacity = linux.getPipeSize(first.localFd);
@@ -72,7 +77,7 @@ export class PipePlugin implements FdPlugin {
       if (deleted) state.deleted = true;
     }
     const stream = ctx.newStream();
-    state.bytes = capturePipeData(ends, capacity, packet, (chunk) => ctx.writeData(stream, chunk, packet));
+    state.bytes = capturePipeData(ends, capacity, packet, (chunk) => ctx.writeData(stream, chunk, packet), scratch);
     if (state.bytes > 0) state.stream = stream;
     if (packet) state.packet = true;
     const object = ctx.addObject(anonymous ? 'pipe' : 'fifo', state as unknown as Record<string, unknown>);
