@@ -41,7 +41,7 @@ function grid(rows) {
 }
 
 /** The report as text: machine, per-workload figures (medians), and the targets. */
-export function table({ machine, kinds, baseline, version, results, targets }) {
+export function table({ machine, kinds, baseline, version, results, targets, failures }) {
   const lines = [
     `machine: ${machine.nproc} x ${machine.cpu}, Linux ${machine.kernel}, node ${machine.node}; images in ${machine.images}`,
     `fd kinds with plugins: ${kinds.join(', ')} (p=pipe, s=socketpair, f=regular file)`,
@@ -51,6 +51,7 @@ export function table({ machine, kinds, baseline, version, results, targets }) {
     '',
     `empty dump wall ${f0(baseline.dumpWallMs)} ms, empty restore wall ${f0(baseline.restoreWallMs)} ms; fdcr --version median ${f0(version.medianMs)} ms (min ${f0(version.minMs)})`,
     '',
+    ...failures.map((f) => `FAILED ${f.name} (${f.label}): ${f.error}`),
     grid([['target', 'value', 'limit', 'met'], ...targets.map((t) => [t.what, String(t.value), t.limit, t.met ? 'yes' : 'NO'])]),
     '',
   ];
