@@ -2,7 +2,7 @@
  * The floor: the fewest system calls that read the same state fdcr's dump reads, with no
  * image and no bookkeeping. For every pid: pidfd_open; for every fd: pidfd_getfd, fstat and
  * a read of /proc/PID/fdinfo/FD; for every pipe with pending bytes (once per pipe): tee
- * them into a private pipe and read() them out in 256 KiB chunks, writing to /dev/null.
+ * them into a private pipe (one, reused) and read() them out in 256 KiB chunks, writing to /dev/null.
  * The target's data is copied, never consumed. Prints one JSON line with the time taken.
  *
  *   floor PID...
@@ -61,9 +61,11 @@ static long long copy_pipe(int fd, int flags, int devnull) {
   if (ioctl(src, FIONREAD, &pending) != 0) die("FIONREAD");
   long long copied = 0;
   if (pending > 0) {
-    int p[2];
-    if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) die("pipe2");
-    if (fcntl(p[1], F_SETPIPE_SZ, fcntl(src, F_GETPIPE_SZ)) < 0) die("F_SETPIPE_SZ");
+    /* One private pipe for the whole run, grown as needed and empty between pipes. */
+    static int p[2] = { -1, -1 }, size;
+    if (p[0] < 0 && pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) die("pipe2");
+    int want = fcntl(src, F_GETPIPE_SZ);
+    if (want > size && (size = fcntl(p[1], F_SETPIPE_SZ, want)) < 0) die("F_SETPIPE_SZ");
     ssize_t n = tee(src, p[1], 0x7fffffff, SPLICE_F_NONBLOCK);
     if (n != pending) die("tee");
     while (copied < n) {
@@ -72,7 +74,6 @@ static long long copy_pipe(int fd, int flags, int devnull) {
       if (write(devnull, chunk, (size_t)got) != got) die("write");
       copied += got;
     }
-    close(p[0]), close(p[1]);
   }
   if (src != fd) close(src);
   return copied;
