@@ -14,22 +14,28 @@ const image = join(dir, 'pipeline.fdcr');
 const log = join(dir, 'pipeline.log');
 
 const step = (text) => console.log(`\n\x1b[1m== ${text}\x1b[0m`);
+const children = [];
 function fdcr(...args) {
   console.log(`$ fdcr ${args.join(' ')}`);
   const result = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
   if (result.status !== 0) {
     console.error(`fdcr ${args[0]} failed (exit ${result.status})`);
+    for (const child of children) child.kill('SIGKILL');
     process.exit(1);
   }
 }
 
 step('1. start a pipeline: producer writes lines 0..9999 into a pipe the consumer does not read yet');
-const [readEnd, writeEnd] = linux.pipe2(0);
+// Close-on-exec, so that each child gets only the end it is handed; a pipe end inherited by
+// accident would be checkpointed and restored just as faithfully, and the consumer would
+// then wait forever for an EOF that its own stray write end prevents.
+const [readEnd, writeEnd] = linux.pipe2(linux.O_CLOEXEC);
 const logFd = openSync(log, 'a');
 const python = (name, args, stdio) =>
   spawn('python3', [join(here, 'demo', name), ...args], { stdio });
 const producer = python('producer.py', ['0', '10000', '--hold'], ['ignore', writeEnd, logFd]);
 const consumer = python('consumer.py', ['--hold'], [readEnd, logFd, logFd]);
+children.push(producer, consumer);
 for (const fd of [readEnd, writeEnd, logFd]) closeSync(fd);
 await sleep(500);
 console.log(`producer pid ${producer.pid}, consumer pid ${consumer.pid}`);
@@ -38,7 +44,7 @@ step('2. checkpoint both processes (they keep running, untouched)');
 fdcr('dump', '--pid', String(producer.pid), '--pid', String(consumer.pid), '-o', image);
 fdcr('show', image);
 
-step('3. kill the pipeline: the 58,890 bytes in flight exist only in the image now');
+step('3. kill the pipeline: the 48,890 bytes in flight exist only in the image now');
 producer.kill('SIGKILL');
 consumer.kill('SIGKILL');
 await sleep(100);

@@ -128,7 +128,10 @@ function renderText(reader: ImageReader, describe: (e: EntityRecord) => string, 
     String(p.pid), String(p.ppid), printable(Buffer.concat(p.argv.flatMap((a, i) => (i === 0 ? [a] : [Buffer.from(' '), a]))), 48), printable(p.cwd, 40),
   ])));
   out.push('\n');
-  out.push(table(['PID', 'FD', 'MODE', 'CLOEXEC', 'FILE', 'SHARED', 'WHAT'], descriptors.map((d) => {
+  // Records are stored by open file; people read them by process, then descriptor number.
+  const order = new Map(processes.map((p, i) => [p.pid, i]));
+  const sorted = [...descriptors].sort((a, b) => (order.get(a.pid)! - order.get(b.pid)!) || a.fd - b.fd);
+  out.push(table(['PID', 'FD', 'MODE', 'CLOEXEC', 'FILE', 'SHARED', 'WHAT'], sorted.map((d) => {
     const e = byId.get(d.entity) as EntityRecord;
     return [String(d.pid), String(d.fd), accessMode(e.flags), d.cloexec ? 'yes' : 'no', `#${e.id}`, (sharers.get(e.id) ?? 0) > 1 ? `x${sharers.get(e.id)}` : '', describe(e)];
   })));
