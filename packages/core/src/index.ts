@@ -23,6 +23,7 @@ export {
   type EntityInput,
   type FdPlugin,
   type FdProbe,
+  type InspectContext,
   type InspectFacts,
   type OpenFile,
   type PluginMeta,

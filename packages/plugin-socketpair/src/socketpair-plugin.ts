@@ -1,8 +1,20 @@
 import { FdcrError, PLUGIN_API_VERSION, linux } from '@fdcr/core';
-import type { CheckpointContext, EntityRecord, FdPlugin, FdProbe, ObjectRecord, OpenFile, PluginMeta, RestoreContext } from '@fdcr/core';
+import type {
+  CheckpointContext,
+  EntityRecord,
+  FdPlugin,
+  FdProbe,
+  InspectContext,
+  InspectFacts,
+  ObjectRecord,
+  OpenFile,
+  PluginMeta,
+  RestoreContext,
+} from '@fdcr/core';
 import { dumpUnixSockets } from './diag/query.js';
 import { checkpointPair } from './dump/checkpoint-pair.js';
 import { planPairs } from './dump/plan-pairs.js';
+import { inspectEnd } from './inspect/inspect-end.js';
 import { AF_UNIX, SOL_SOCKET, SO_ACCEPTCONN, SO_DOMAIN, SO_TYPE, addressLength, getIntOption } from './linux/socket-calls.js';
 import { typeName, type EndState, type SocketpairState } from './pair-state.js';
 import { restorePair } from './restore/restore-pair.js';
@@ -70,6 +82,10 @@ export class SocketpairPlugin implements FdPlugin {
       byObject.set(entity.object, list);
     }
     for (const [objectId, ends] of byObject) restorePair(objectId, ends, ctx);
+  }
+
+  inspect(probe: FdProbe, ctx: InspectContext): InspectFacts {
+    return inspectEnd(probe, ctx);
   }
 
   describe(entity: EntityRecord, object: ObjectRecord | undefined): string {

@@ -27,7 +27,7 @@ class LiveGraph {
   }
 
   model(): GraphModel {
-    for (const proc of this.view.processes) for (const fd of proc.fds) this.addLinks(fd);
+    for (const proc of this.view.processes) for (const fd of proc.fds) this.addLinks(proc.pid, fd);
     const pids = this.view.processes.map((p) => p.pid).join(', ');
     return {
       title: `fdcr inspect ${pids}`,
@@ -57,7 +57,7 @@ class LiveGraph {
     return id;
   }
 
-  private addLinks(fd: LiveFd): void {
+  private addLinks(pid: number, fd: LiveFd): void {
     const self = fileNode(fd.file);
     if (fd.type === 'pipe' || fd.type === 'fifo') {
       const label = `${shorten(fd.target, 24)}\n${humanBytes(fd.pendingIn ?? fd.pendingOut ?? 0)} pending`;
@@ -75,8 +75,11 @@ class LiveGraph {
       }
     }
     if (fd.type === 'socket' && fd.peerInode !== undefined) {
-      const label = `${fd.kind ?? 'socket'}\n${humanBytes(fd.pendingIn ?? 0)} in, ${humanBytes(fd.pendingOut ?? 0)} out`;
-      for (const peer of fd.peers) this.edge({ from: self, to: this.endpoint(peer), kind: 'link', directed: false, label });
+      // A socket line has no direction: each end is named with what it has to read.
+      for (const peer of fd.peers) {
+        const label = `${fd.kind ?? 'socket'}\n${humanBytes(fd.pendingIn ?? 0)} for ${pid} fd ${fd.fd}\n${humanBytes(fd.pendingOut ?? 0)} for ${peer.pid} fd ${peer.fd}`;
+        this.edge({ from: self, to: this.endpoint(peer), kind: 'link', directed: false, label });
+      }
     }
   }
 

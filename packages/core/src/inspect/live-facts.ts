@@ -1,6 +1,6 @@
 import { TIOCOUTQ } from '../linux/constants.js';
 import { bytesReadable, getPipeSize, ioctlInt } from '../linux/syscalls.js';
-import type { FdPlugin, FdProbe, InspectFacts } from '../plugin/fd-plugin.js';
+import type { FdPlugin, FdProbe, InspectContext, InspectFacts } from '../plugin/fd-plugin.js';
 import type { LiveFd, LivePeer } from './live-scan.js';
 import type { PeerIndex } from './peer-index.js';
 import { previewPipe } from './pipe-preview.js';
@@ -59,11 +59,19 @@ function peersOf(fd: LiveFd, pid: number, peers: PeerIndex): LivePeer[] {
     .sort((a, b) => a.pid - b.pid || a.fd - b.fd);
 }
 
+/** What every descriptor of one inspect run shares: the peer index, options, plugin cache. */
+export interface LiveRun {
+  peers: PeerIndex;
+  previewBytes: number;
+  context: InspectContext;
+}
+
 /** Fills in the measured facts of a live descriptor: queues, capacity, peers, preview. */
-export function liveFacts(fd: LiveFd, probe: FdProbe, plugin: FdPlugin | undefined, peers: PeerIndex, previewBytes: number): LiveFd {
+export function liveFacts(fd: LiveFd, probe: FdProbe, plugin: FdPlugin | undefined, run: LiveRun): LiveFd {
+  const { peers, previewBytes } = run;
   if (fd.type === 'pipe' || fd.type === 'fifo') pipeFacts(fd, probe);
   if (fd.type === 'socket') socketFacts(fd, probe);
-  const facts = plugin?.inspect === undefined ? undefined : attempt(fd, plugin.meta.name, () => plugin.inspect!(probe));
+  const facts = plugin?.inspect === undefined ? undefined : attempt(fd, plugin.meta.name, () => plugin.inspect!(probe, run.context));
   if (facts !== undefined) mergeFacts(fd, facts);
   fd.peers = peersOf(fd, probe.pid, peers);
   const pending = fd.pendingIn ?? fd.pendingOut ?? 0;

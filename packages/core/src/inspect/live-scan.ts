@@ -8,7 +8,8 @@ import { closeQuietly, getNofileLimit, raiseNofileLimit } from '../linux/syscall
 import type { FdPlugin, FdProbe } from '../plugin/fd-plugin.js';
 import { resolvePlugins } from '../plugin/registry.js';
 import { accessMode, fileType, statusFlagNames, type FileType } from './file-type.js';
-import { liveFacts } from './live-facts.js';
+import { createInspectContext } from './inspect-context.js';
+import { liveFacts, type LiveRun } from './live-facts.js';
 import { buildPeerIndex, type PeerIndex } from './peer-index.js';
 
 /** How to inspect. */
@@ -127,10 +128,11 @@ export function inspectProcesses(container: DependencyContainer, pids: readonly 
   const probes = probeAll(pids);
   try {
     const peers = options.peers ?? buildPeerIndex();
+    const run: LiveRun = { peers, previewBytes: options.previewBytes ?? 0, context: createInspectContext() };
     const files = fileIds(probes.flat());
     const processes = infos.map((info, i) => ({
       ...info,
-      fds: (probes[i] ?? []).map((p) => liveFd(p, files, plugins, peers, options.previewBytes ?? 0)),
+      fds: (probes[i] ?? []).map((p) => liveFd(p, files, plugins, run)),
     }));
     return { processes, shared: sharedList(processes), scanned: peers.scanned };
   } finally {
@@ -162,7 +164,7 @@ function handlerOf(probe: FdProbe, plugins: readonly FdPlugin[]): { name: string
   return { name: found.reason === 'terminal' ? 'external:terminal' : 'unsupported' };
 }
 
-function liveFd(probe: FdProbe, files: Map<FdProbe, number>, plugins: readonly FdPlugin[], peers: PeerIndex, previewBytes: number): LiveFd {
+function liveFd(probe: FdProbe, files: Map<FdProbe, number>, plugins: readonly FdPlugin[], run: LiveRun): LiveFd {
   const handler = handlerOf(probe, plugins);
   const base: LiveFd = {
     fd: probe.fd,
@@ -178,5 +180,5 @@ function liveFd(probe: FdProbe, files: Map<FdProbe, number>, plugins: readonly F
     handler: handler.name,
     peers: [],
   };
-  return liveFacts(base, probe, handler.plugin, peers, previewBytes);
+  return liveFacts(base, probe, handler.plugin, run);
 }

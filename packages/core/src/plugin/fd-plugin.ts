@@ -114,8 +114,19 @@ export interface FdPlugin {
    * consume data, never changes to flags. Called only for descriptors this plugin claims;
    * the probe's fd is closed by the caller. Return only what the generic scan cannot know
    * (see InspectFacts); throwing is allowed and is shown as an unavailable fact, not fatal.
+   * Work that serves every descriptor (one sock_diag dump) goes through `ctx.cached`, so it
+   * runs once per inspect run rather than once per descriptor.
    */
-  inspect?(probe: FdProbe): InspectFacts;
+  inspect?(probe: FdProbe, ctx: InspectContext): InspectFacts;
+}
+
+/** Services the engine gives `FdPlugin.inspect` for one inspect run. */
+export interface InspectContext {
+  /**
+   * The value `compute` returned the first time `key` was asked for in this run. Keys are
+   * shared by all plugins: prefix them with the plugin name. A failure is not cached.
+   */
+  cached<T>(key: string, compute: () => T): T;
 }
 
 /**
