@@ -338,32 +338,114 @@ hold()`));
     expect(readReport(ws)).toEqual({ peekOffs: [3, -1, 1, -1], peekA, ok: true, dgram: [1, 2, 3] });
   });
 
-  it('refuses a queue carrying file descriptors in flight, naming the socket, and leaves it intact', async () => {
-    const go = ws.path('go');
+  it('restores a pipe with data and a file at an offset passed in flight over a stream pair', async () => {
     const target = await startTarget(ws, body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 a, b = move(a, 10), move(b, 11)
 r, w = os.pipe()
-os.write(w, b'through the pipe')
-a.sendmsg([b'with fd'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [r]))])
-os.close(r)
+os.dup2(w, 12, inheritable=False); os.close(w)
+os.write(12, b'through the pipe')
+path = os.environ['FDCR_READY'] + '.data'
+with open(path, 'wb') as f: f.write(b'0123456789')
+f = os.open(path, os.O_RDONLY)
+os.lseek(f, 4, os.SEEK_SET)
+a.sendall(b'header;')
+a.sendmsg([b'with fds'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [r, f]))])
+os.close(r); os.close(f)
+ready(); hold()`));
+    const image = await dump([target.pid]);
+    target.kill();
+    const show = JSON.parse((await fdcrOk(['show', image, '--json'])).stdout) as {
+      entities: Array<{ id: number; plugin: string }>;
+      descriptors: Array<{ entity: number }>;
+    };
+    const unheld = show.entities.filter((e) => !show.descriptors.some((d) => d.entity === e.id));
+    expect(unheld.map((e) => e.plugin).sort()).toEqual(['file', 'pipe']);
+    const got = await restoreAndVerify(ws, image, body(`
+b = at(11)
+head = recv_exact(b, len('header;'))
+msg, anc, flags, _ = b.recvmsg(100, socket.CMSG_SPACE(4 * 4))
+passed = list(array.array('i', anc[0][2])) if anc else []
+r, f = passed
+os.write(12, b', and more')
+os.set_blocking(r, False)
+report({'head': head.decode(), 'msg': msg.decode(), 'passed': len(passed), 'pipe': os.read(r, 100).decode(),
+        'offset': os.lseek(f, 0, os.SEEK_CUR), 'rest': os.read(f, 100).decode(), 'sockets': sockets()})`));
+    expect(got).toEqual({
+      head: 'header;',
+      msg: 'with fds',
+      passed: 2,
+      pipe: 'through the pipe, and more',
+      offset: 4,
+      rest: '456789',
+      sockets: [10, 11],
+    });
+  });
+
+  it('gives a passed fd that the sender also holds the same open file description after restore', async () => {
+    const target = await startTarget(ws, body(`
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+a, b = move(a, 10), move(b, 11)
+path = os.environ['FDCR_READY'] + '.data'
+with open(path, 'wb') as f: f.write(b'abcdefghij')
+f = os.open(path, os.O_RDONLY)
+os.dup2(f, 13, inheritable=False); os.close(f)
+os.lseek(13, 3, os.SEEK_SET)
+a.send(b'before')
+a.sendmsg([b'one fd'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [13]))])
+a.sendmsg([b'same fd twice'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [13, 13]))])
+ready(); hold()`));
+    const image = await dump([target.pid]);
+    target.kill();
+    const show = JSON.parse((await fdcrOk(['show', image, '--json'])).stdout) as {
+      entities: Array<{ id: number }>;
+      descriptors: Array<{ fd: number; entity: number }>;
+    };
+    // The passed file is the one fd 13 holds: no entity of its own, only fd 13's.
+    expect(show.entities.filter((e) => !show.descriptors.some((d) => d.entity === e.id))).toEqual([]);
+    const got = await restoreAndVerify(ws, image, body(`
+b = at(11)
+b.setblocking(False)
+out = []
+fds = []
+for _ in range(3):
+    msg, anc, flags, _ = b.recvmsg(100, socket.CMSG_SPACE(4 * 4))
+    passed = list(array.array('i', anc[0][2])) if anc else []
+    fds += passed
+    out.append([msg.decode(), len(passed)])
+os.lseek(fds[0], 8, os.SEEK_SET)
+report({'messages': out, 'offsets': [os.lseek(fd, 0, os.SEEK_CUR) for fd in [13] + fds]})`));
+    expect(got).toEqual({
+      messages: [['before', 0], ['one fd', 1], ['same fd twice', 2]],
+      offsets: [8, 8, 8, 8],
+    });
+  });
+
+  it('refuses a passed fd that no plugin handles, naming the socket, and leaves the queue intact', async () => {
+    const go = ws.path('go');
+    const target = await startTarget(ws, body(`
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+a, b = move(a, 10), move(b, 11)
+e = os.eventfd(5)
+a.sendmsg([b'with fd'], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array('i', [e]))])
+os.close(e)
 report({'ino': os.fstat(11).st_ino})
 ready()
 wait_for(${JSON.stringify(go)})
 msg, anc, flags, _ = b.recvmsg(100, socket.CMSG_SPACE(4 * 4))
 passed = array.array('i', anc[0][2]) if anc else []
-report({'msg': msg.decode(), 'passed': len(passed), 'pipe': os.read(passed[0], 100).decode() if passed else ''})
+report({'msg': msg.decode(), 'passed': len(passed), 'count': os.eventfd_read(passed[0]) if passed else 0})
 hold()`));
     const { ino } = readReport<{ ino: number }>(ws);
     const result = await fdcr(['dump', '--pid', String(target.pid), '-o', ws.path('image.fdcr'), '--skip-unsupported']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('FDCR_E_DUMP_UNSUPPORTED_STATE');
-    expect(result.stderr).toContain(`socket:[${ino}] (pid ${target.pid} fd 11)`);
-    expect(result.stderr).toMatch(/SCM_RIGHTS/);
+    expect(result.stderr).toContain('FDCR_E_DUMP_UNSUPPORTED_FD');
+    expect(result.stderr).toContain(`in flight in socket:[${ino}] (pid ${target.pid} fd 11) -> anon_inode:[eventfd]`);
+    expect(existsSync(ws.path('image.fdcr'))).toBe(false);
     writeFileSync(go, '1');
     const deadline = Date.now() + 10_000;
     while (readReport<{ msg?: string }>(ws).msg === undefined && Date.now() < deadline) await sleep(20);
-    expect(readReport(ws)).toEqual({ msg: 'with fd', passed: 1, pipe: 'through the pipe' });
+    expect(readReport(ws)).toEqual({ msg: 'with fd', passed: 1, count: 5 });
   });
 
   it('does not claim a bound listening unix socket: the core reports it as unsupported by inode', async () => {

@@ -79,3 +79,24 @@ export function parseSocketpairState(state: Record<string, unknown>): Socketpair
 export function typeName(type: number): SocketTypeName | undefined {
   return (Object.keys(SOCKET_TYPES) as SocketTypeName[]).find((k) => SOCKET_TYPES[k] === type);
 }
+
+/**
+ * The `extra` of a data chunk that carried descriptors (SCM_RIGHTS): the entity ids of the
+ * passed files, in the order they were passed.
+ */
+export interface RightsExtra {
+  rights: number[];
+}
+
+/** The chunk extra for passed descriptors. */
+export function rightsExtra(entityIds: readonly number[]): RightsExtra {
+  return { rights: [...entityIds] };
+}
+
+/** The entity ids a chunk's extra passes; [] for none, undefined when the extra is malformed. */
+export function parseRights(extra: unknown): number[] | undefined {
+  if (extra === undefined || extra === null) return [];
+  const rights = (extra as Partial<RightsExtra>).rights;
+  if (typeof extra !== 'object' || !Array.isArray(rights) || rights.length === 0) return undefined;
+  return rights.every((id) => isInt(id, 0)) ? rights : undefined;
+}

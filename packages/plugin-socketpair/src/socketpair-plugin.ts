@@ -27,8 +27,10 @@ export const socketpairPluginMeta: PluginMeta = {
   name: 'socketpair',
   version: '0.1.0',
   apiVersion: PLUGIN_API_VERSION,
-  stateVersion: 1,
-  description: 'Connected unnamed unix sockets (socketpair): queues both ways, buffer sizes, shutdown, peek offset',
+  // 2: data chunks may pass descriptors (`x.rights`), which version 1 would drop.
+  stateVersion: 2,
+  description: 'Connected unnamed unix sockets (socketpair): queues both ways with passed fds, buffer sizes, shutdown, peek offset',
+  carriesFiles: true,
 };
 
 /** Whether fdcr's duplicate of a socket is a connected, unnamed, non-listening unix socket. */
@@ -51,7 +53,10 @@ function queueWords(end: EndState, stream: boolean): string {
  * Checkpoints and restores pairs of connected, unnamed AF_UNIX sockets (stream, datagram,
  * seqpacket) as made by socketpair(). Each pair is one object; each open end is an entity.
  * Peers are matched through sock_diag by inode; a pair whose other end lives outside the
- * checkpoint is refused with FDCR_E_DUMP_UNSUPPORTED_STATE, as are passed fds in a queue.
+ * checkpoint is refused with FDCR_E_DUMP_UNSUPPORTED_STATE. Descriptors in flight in a
+ * queue (SCM_RIGHTS) are checkpointed as entities of the plugins that handle them
+ * (`checkpointExtra`) and passed again at restore; one no plugin handles is refused with
+ * FDCR_E_DUMP_UNSUPPORTED_FD naming the socket.
  */
 export class SocketpairPlugin implements FdPlugin {
   readonly meta = socketpairPluginMeta;

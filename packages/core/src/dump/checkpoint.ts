@@ -15,6 +15,7 @@ import { trackProgress, type ProgressListener, type ProgressTracker } from '../a
 import { classify, describeProbe } from './classify.js';
 import { probeProcess } from './collect.js';
 import { freezeProcesses, type Frozen } from './freezer.js';
+import { ExtraFiles } from './extra-files.js';
 import { groupSharedFiles } from './sharing.js';
 
 /** What to checkpoint and where to write it. */
@@ -137,6 +138,7 @@ class CheckpointRun {
   private descriptors = 0;
   private external = 0;
   private dataBytes = 0;
+  private extras: ExtraFiles | undefined;
 
   constructor(
     private readonly writer: ImageWriter,
@@ -181,7 +183,7 @@ class CheckpointRun {
       }
     }
     if (unsupported.length > 0) throw unsupportedError(unsupported);
-    for (const [plugin, list] of byPlugin) await this.runPlugin(plugin, list);
+    await this.runPlugins(files, byPlugin);
     this.writeDescriptors(files);
   }
 
@@ -205,6 +207,25 @@ class CheckpointRun {
       entityId: index + 1,
       holders: group.map((p) => ({ pid: p.pid, fd: p.fd, cloexec: p.info.cloexec })),
     }));
+  }
+
+  /**
+   * Runs the plugins whose files can carry other files first (see PluginMeta.carriesFiles),
+   * so that the files in flight they find join the batch of the plugin that claims them.
+   */
+  private async runPlugins(files: readonly OpenFile[], byPlugin: ReadonlyMap<FdPlugin, OpenFile[]>): Promise<void> {
+    const external = new Set([...this.entities.values()].filter((e) => e.plugin === EXTERNAL_PLUGIN).map((e) => e.id));
+    this.extras = new ExtraFiles(files, external, this.plugins, files.length + 1);
+    const order = [...this.plugins.filter((p) => p.meta.carriesFiles === true), ...this.plugins.filter((p) => p.meta.carriesFiles !== true)];
+    try {
+      for (const plugin of order) {
+        this.extras.start(plugin);
+        const list = [...(byPlugin.get(plugin) ?? []), ...this.extras.take(plugin)];
+        if (list.length > 0) await this.runPlugin(plugin, list);
+      }
+    } finally {
+      this.extras.close();
+    }
   }
 
   private async runPlugin(plugin: FdPlugin, files: readonly OpenFile[]): Promise<void> {
@@ -241,6 +262,10 @@ class CheckpointRun {
         };
         this.entities.set(record.id, record);
         this.writer.writeEntity(record);
+      },
+      checkpointExtra: (localFd, via) => {
+        if (this.extras === undefined) throw new FdcrError('FDCR_E_INTERNAL', 'checkpointExtra called outside a plugin run');
+        return this.extras.register(localFd, via);
       },
       newStream: () => this.nextStream++,
       writeData: (stream, data, message, extra) => {

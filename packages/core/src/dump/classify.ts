@@ -27,5 +27,6 @@ export function classify(probe: FdProbe, plugins: readonly FdPlugin[]): Classifi
 
 /** A readable name for what an fd points at, for error messages. */
 export function describeProbe(probe: FdProbe): string {
+  if (probe.via !== undefined) return `a descriptor in flight in ${probe.via} -> ${probe.link.toString('utf8')}`;
   return `pid ${probe.pid} fd ${probe.fd} -> ${probe.link.toString('utf8')}`;
 }

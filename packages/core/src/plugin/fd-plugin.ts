@@ -20,6 +20,13 @@ export interface PluginMeta {
    */
   stateVersion: number;
   description: string;
+  /**
+   * Its open files can hold other open files (descriptors in flight in a socket queue),
+   * which it hands to `CheckpointContext.checkpointExtra`. Such a plugin checkpoints before
+   * the plugins without this flag, so the files it finds join their batches, and restores
+   * after them, so it can pass on their restored fds (`RestoreContext.fdOf`).
+   */
+  carriesFiles?: boolean;
 }
 
 /** A descriptor of a target process, as the classifier sees it. */
@@ -33,6 +40,12 @@ export interface FdProbe {
   info: FdInfo;
   /** readlink of /proc/PID/fd/FD, as bytes. */
   link: Buffer;
+  /**
+   * Set for a file found in flight (see `CheckpointContext.checkpointExtra`): where it was,
+   * e.g. `socket:[123] (pid 5 fd 11)`. `pid` and `fd` are then fdcr's own, and the open
+   * file has no holders.
+   */
+  via?: string;
 }
 
 /** A descriptor that holds an open file description. */
@@ -68,6 +81,17 @@ export interface CheckpointContext {
   addObject(kind: string, state: Record<string, unknown>): number;
   /** Records the entity of an open file. */
   addEntity(file: OpenFile, entity: EntityInput): void;
+  /**
+   * Registers a file found inside one of this plugin's files (a descriptor in flight in a
+   * queue), given as fdcr's own descriptor `localFd` (still the caller's to close), and
+   * returns its entity id, for the plugin's records. A file that a target also holds, or
+   * that was found before, keeps its entity (one open file description, one entity);
+   * otherwise it becomes a new entity, checkpointed later by the plugin that claims it.
+   * `via` names where it was found, for errors. Throws FDCR_E_DUMP_UNSUPPORTED_FD when no
+   * plugin claims it, when its plugin has already run (only plugins with `carriesFiles`
+   * run before others), or when it is a target descriptor recorded as external.
+   */
+  checkpointExtra(localFd: number, via: string): number;
   /** Allocates a data stream id for `writeData`. */
   newStream(): number;
   /** Appends a chunk to a data stream; written to the image at once, never buffered whole. */

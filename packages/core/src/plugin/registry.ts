@@ -46,6 +46,9 @@ function validate(plugin: FdPlugin): void {
   if (!Number.isInteger(meta.stateVersion) || meta.stateVersion < 1) {
     throw new FdcrError('FDCR_E_PLUGIN_INVALID', `plugin ${name} has an invalid stateVersion: ${meta.stateVersion}`);
   }
+  if (meta.carriesFiles !== undefined && typeof meta.carriesFiles !== 'boolean') {
+    throw new FdcrError('FDCR_E_PLUGIN_INVALID', `plugin ${name} has an invalid carriesFiles: ${String(meta.carriesFiles)}`);
+  }
 }
 
 /**

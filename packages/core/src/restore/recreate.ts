@@ -63,12 +63,13 @@ export async function recreateEntities(
     for (const fd of fds.values()) closeQuietly(fd);
     fds.clear();
   };
-  const wanted = contents.entities.filter((e) => e.plugin !== EXTERNAL_PLUGIN && (options.only?.has(e.id) ?? true));
+  const only = options.only === undefined ? undefined : withInFlight(contents, options.only);
+  const wanted = contents.entities.filter((e) => e.plugin !== EXTERNAL_PLUGIN && (only?.has(e.id) ?? true));
   const progress = trackProgress('restore', wanted.length, options.onProgress);
   try {
     // fdcr holds every recreated fd at once, plus a few temporaries per entity.
     raiseNofileLimit(2 * wanted.length + 1024);
-    for (const plugin of plugins) {
+    for (const plugin of restoreOrder(plugins)) {
       const mine = wanted.filter((e) => e.plugin === plugin.meta.name);
       if (mine.length === 0) continue;
       const ctx = makeContext(container.resolve(LOGGER), reader, fds, plugin, options.pluginOptions, progress);
@@ -85,6 +86,26 @@ export async function recreateEntities(
     throw error;
   }
   return { fds, close };
+}
+
+/**
+ * Plugins that carry files (PluginMeta.carriesFiles) restore after the others, so that the
+ * fds of the files they pass on exist; among themselves in reverse registration order, the
+ * reverse of the checkpoint, where a carrier can only find files of carriers after it.
+ */
+export function restoreOrder(plugins: readonly FdPlugin[]): FdPlugin[] {
+  const carriers = plugins.filter((p) => p.meta.carriesFiles === true).reverse();
+  return [...plugins.filter((p) => p.meta.carriesFiles !== true), ...carriers];
+}
+
+/**
+ * `only` plus every entity that no descriptor holds: files in flight, which only their
+ * carrier refers to (in its own records), so any chosen carrier may need them.
+ */
+function withInFlight(contents: ImageContents, only: ReadonlySet<number>): Set<number> {
+  const held = new Set(contents.descriptors.map((d) => d.entity));
+  const unheld = contents.entities.filter((e) => !held.has(e.id)).map((e) => e.id);
+  return new Set([...only, ...unheld]);
 }
 
 async function runRestore(plugin: FdPlugin, entities: EntityRecord[], ctx: RestoreContext): Promise<void> {

@@ -36,49 +36,101 @@ export interface QueueCopy {
   peekOff: number;
 }
 
-/** Receives one chunk of data or one message from the queue. */
-export type QueueSink = (chunk: Buffer, message: boolean) => void;
+/**
+ * Receives one chunk of data or one message from the queue; `passed` holds the entity ids
+ * of the descriptors it carried (SCM_RIGHTS), in order.
+ */
+export type QueueSink = (chunk: Buffer, message: boolean, passed?: readonly number[]) => void;
+
+/** Turns fdcr's copies of passed descriptors into entity ids (CheckpointContext.checkpointExtra). */
+export type Carrier = (localFds: readonly number[]) => number[];
+
+/** What one peek found: its length and flags, and the passed descriptors it installed. */
+type Peeked = Received & { credentials: boolean; passed: number[] };
 
 function where(ref: SocketRef): string {
   return `socket:[${ref.ino}] (pid ${ref.pid} fd ${ref.fd})`;
 }
 
-function inFlightError(ref: SocketRef): FdcrError {
+function truncatedError(ref: SocketRef): FdcrError {
   return new FdcrError(
     'FDCR_E_DUMP_UNSUPPORTED_STATE',
-    `cannot checkpoint socketpair ${where(ref)}: its receive queue holds file descriptors in flight (SCM_RIGHTS)`,
-    { pid: ref.pid, fd: ref.fd, hint: 'let the application receive the passed descriptors before dumping it' },
+    `cannot checkpoint socketpair ${where(ref)}: a queued message carries more ancillary data than fdcr can peek (MSG_CTRUNC)`,
+    { pid: ref.pid, fd: ref.fd },
   );
 }
 
-// Limitation: passed fds (SCM_RIGHTS) in a queue are refused, not saved; such a process
-// cannot be dumped until it has received them.
 /**
- * One peeking recvmsg. Peeking SCM_RIGHTS installs copies of the passed fds in fdcr: they
- * are closed at once, and the dump is refused since they cannot be saved yet.
+ * One peeking recvmsg. Peeking SCM_RIGHTS installs copies of the passed fds in fdcr (the
+ * kernel takes new references; the queue keeps its own): they are returned in `passed`
+ * for the caller to register and close. Any other installed fd (SCM_PIDFD) is closed here.
  */
-function peek(fd: number, data: Buffer, control: Buffer, flags: number, ref: SocketRef): (Received & { credentials: boolean }) | undefined {
+function peek(fd: number, data: Buffer, control: Buffer, flags: number, ref: SocketRef): Peeked | undefined {
   const got = recvmsg(fd, data, control, PEEK | flags);
   if (got === undefined) return undefined;
   const summary = parseControl(control, got.controlLength);
-  for (const passed of summary.fds) linux.closeQuietly(passed);
-  if (summary.rights || (got.flags & MSG_CTRUNC) !== 0) throw inFlightError(ref);
-  return { ...got, credentials: summary.credentials };
+  for (const other of summary.fds) if (!summary.passed.includes(other)) linux.closeQuietly(other);
+  if ((got.flags & MSG_CTRUNC) !== 0) {
+    for (const passed of summary.passed) linux.closeQuietly(passed);
+    throw truncatedError(ref);
+  }
+  return { ...got, credentials: summary.credentials, passed: summary.passed };
+}
+
+/** Registers the passed fds of one peek with the carrier, then closes fdcr's copies. */
+function adopt(passed: readonly number[], carry: Carrier): number[] | undefined {
+  try {
+    return passed.length === 0 ? undefined : carry(passed);
+  } finally {
+    for (const fd of passed) linux.closeQuietly(fd);
+  }
 }
 
 /**
- * A stream's queue is read in bounded chunks until FIONREAD's count is reached. Any other
- * total means the queue holds what a peek cannot see (out-of-band data) or it changed.
+ * Hands a peeked stream segment to the sink. With passed descriptors, the peek ended with
+ * the write that carried them, but where that write began cannot be seen (see peekStream),
+ * so they are recorded with the segment's last byte alone: a receiver gets them with the
+ * read that reaches the end of that write, never earlier than from the original queue.
  */
-function peekStream(fd: number, ref: SocketRef, sink: QueueSink): QueueCopy {
+function sinkSegment(segment: Buffer, passed: readonly number[] | undefined, sink: QueueSink): void {
+  if (passed === undefined || segment.length <= 1) {
+    sink(segment, false, passed);
+    return;
+  }
+
+  sink(segment.subarray(0, segment.length - 1), false);
+  sink(segment.subarray(segment.length - 1), false, passed);
+}
+
+// Limitation: passed descriptors on a stream socket come back with the last byte of the
+// bytes queued up to them, not with the first byte of the write that carried them: a
+// receiver that reads that write in pieces gets them with its last piece.
+/**
+ * A stream's queue is read in bounded chunks until FIONREAD's count is reached. A peek ends
+ * after a segment carrying descriptors, but the kernel also attaches the descriptors of the
+ * next such segment to a peek that stops short of it, filling the buffer. So a full buffer
+ * with descriptors is peeked again, from the same offset, with a buffer larger than the
+ * rest of the queue: the peek then ends exactly with the write that carried them. Any other
+ * total than FIONREAD's means the queue holds what a peek cannot see (out-of-band data) or
+ * it changed.
+ */
+function peekStream(fd: number, ref: SocketRef, sink: QueueSink, carry: Carrier): QueueCopy {
   const expected = linux.bytesReadable(fd);
-  const data = Buffer.allocUnsafe(Math.min(STREAM_READ, Math.max(expected, 1)));
+  let data = Buffer.allocUnsafe(Math.min(STREAM_READ, Math.max(expected, 1)));
   const control = Buffer.alloc(CONTROL_SIZE);
   let bytes = 0;
   while (bytes < expected) {
     const got = peek(fd, data, control, 0, ref);
+    const ambiguous = got !== undefined && got.passed.length > 0 && got.length === data.length;
+    if (got === undefined || got.length === 0 || ambiguous) adopt(got?.passed ?? [], () => []);
     if (got === undefined || got.length === 0) break;
-    sink(data.subarray(0, got.length), false);
+    if (ambiguous) {
+      setIntOption(fd, SOL_SOCKET, SO_PEEK_OFF, bytes);
+      data = Buffer.allocUnsafe(expected - bytes + 1);
+      continue;
+    }
+
+    sinkSegment(data.subarray(0, got.length), adopt(got.passed, carry), sink);
     bytes += got.length;
   }
   if (bytes !== expected) {
@@ -97,20 +149,21 @@ function peekStream(fd: number, ref: SocketRef, sink: QueueSink): QueueCopy {
  * on, every queued message comes with SCM_CREDENTIALS, which tells a zero-length message
  * from the 0 a socket shut for reading returns at its end.
  */
-function peekMessages(fd: number, ref: SocketRef, sink: QueueSink): QueueCopy {
+function peekMessages(fd: number, ref: SocketRef, sink: QueueSink, carry: Carrier): QueueCopy {
   let data = Buffer.allocUnsafe(FIRST_MESSAGE_BUFFER);
   const control = Buffer.alloc(CONTROL_SIZE);
   let bytes = 0;
   let messages = 0;
   for (;;) {
     const got = peek(fd, data, control, MSG_TRUNC, ref);
+    if (got === undefined || !got.credentials || got.length > data.length) adopt(got?.passed ?? [], () => []);
     if (got === undefined || !got.credentials) break;
     if (got.length > data.length) {
       setIntOption(fd, SOL_SOCKET, SO_PEEK_OFF, bytes);
       data = Buffer.allocUnsafe(got.length);
       continue;
     }
-    sink(data.subarray(0, got.length), true);
+    sink(data.subarray(0, got.length), true, adopt(got.passed, carry));
     bytes += got.length;
     messages++;
   }
@@ -134,10 +187,10 @@ function withOption<T>(fd: number, name: number, value: number, body: () => T): 
  * so the application's own peek offset is saved first and put back exactly (also -1), as is
  * its SO_PASSCRED. The target is frozen meanwhile, so it never sees the changed values.
  */
-export function copyQueue(fd: number, stream: boolean, ref: SocketRef, sink: QueueSink): QueueCopy {
+export function copyQueue(fd: number, stream: boolean, ref: SocketRef, sink: QueueSink, carry: Carrier): QueueCopy {
   const peekOff = getIntOption(fd, SOL_SOCKET, SO_PEEK_OFF);
   const copy = withOption(fd, SO_PEEK_OFF, 0, () =>
-    stream ? peekStream(fd, ref, sink) : withOption(fd, SO_PASSCRED, 1, () => peekMessages(fd, ref, sink)),
+    stream ? peekStream(fd, ref, sink, carry) : withOption(fd, SO_PASSCRED, 1, () => peekMessages(fd, ref, sink, carry)),
   );
   return { ...copy, peekOff };
 }

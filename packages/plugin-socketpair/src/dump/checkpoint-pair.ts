@@ -1,7 +1,7 @@
 import type { CheckpointContext } from '@fdcr/core';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN } from '../diag/unix-diag.js';
 import { SOL_SOCKET, SO_PASSCRED, SO_RCVBUF, SO_SNDBUF, getIntOption } from '../linux/socket-calls.js';
-import type { EndState, SocketpairState } from '../pair-state.js';
+import { rightsExtra, type EndState, type SocketpairState } from '../pair-state.js';
 import { copyQueue } from './capture-queue.js';
 import type { LiveEnd, PairPlan } from './plan-pairs.js';
 
@@ -11,8 +11,14 @@ function saveEnd(end: LiveEnd, plan: PairPlan, ctx: CheckpointContext): EndState
   const fd = file.localFd;
   const ref = { pid: file.pid, fd: file.fd, ino: diag.ino };
   const stream = ctx.newStream();
-  const copy = copyQueue(fd, plan.type === 'stream', ref, (chunk, message) =>
-    ctx.writeData(stream, chunk, message),
+  const via = `socket:[${diag.ino}] (pid ${file.pid} fd ${file.fd})`;
+  const carry = (fds: readonly number[]): number[] => fds.map((passed) => ctx.checkpointExtra(passed, via));
+  const copy = copyQueue(
+    fd,
+    plan.type === 'stream',
+    ref,
+    (chunk, message, passed) => ctx.writeData(stream, chunk, message, passed === undefined ? undefined : rightsExtra(passed)),
+    carry,
   );
   const state: EndState = {
     ino: diag.ino,

@@ -114,10 +114,15 @@ export interface Received {
   controlLength: number;
 }
 
-let recvmsgNative: ((...args: unknown[]) => number | bigint) | undefined;
+type MsgCall = (...args: unknown[]) => number | bigint;
 
-function recvmsgFunction(): (...args: unknown[]) => number | bigint {
-  if (recvmsgNative !== undefined) return recvmsgNative;
+let recvmsgNative: MsgCall | undefined;
+let sendmsgNative: MsgCall | undefined;
+let msghdrDeclared = false;
+
+function declareMsghdr(): void {
+  if (msghdrDeclared) return;
+  msghdrDeclared = true;
   // struct msghdr and struct iovec of the 64-bit Linux ABI; koffi lays them out with padding.
   koffi.struct('fdcr_sp_iovec', { base: 'void *', len: 'size_t' });
   koffi.struct('fdcr_sp_msghdr', {
@@ -129,8 +134,43 @@ function recvmsgFunction(): (...args: unknown[]) => number | bigint {
     controllen: 'size_t',
     flags: 'int',
   });
+}
+
+function recvmsgFunction(): MsgCall {
+  if (recvmsgNative !== undefined) return recvmsgNative;
+  declareMsghdr();
   recvmsgNative = koffi.load('libc.so.6').func('intptr_t recvmsg(int fd, _Inout_ fdcr_sp_msghdr *msg, int flags)');
   return recvmsgNative;
+}
+
+function sendmsgFunction(): MsgCall {
+  if (sendmsgNative !== undefined) return sendmsgNative;
+  declareMsghdr();
+  sendmsgNative = koffi.load('libc.so.6').func('intptr_t sendmsg(int fd, fdcr_sp_msghdr *msg, int flags)');
+  return sendmsgNative;
+}
+
+/**
+ * sendmsg(2) of `data` with a control buffer (ancillary data such as SCM_RIGHTS); returns
+ * -1 instead of throwing when a non-blocking socket is full (EAGAIN).
+ */
+export function sendmsg(fd: number, data: Buffer, control: Buffer, flags: number): number {
+  const msg = {
+    name: null,
+    namelen: 0,
+    iov: { base: data, len: data.length },
+    iovlen: 1,
+    control,
+    controllen: control.length,
+    flags: 0,
+  };
+  const result = Number(sendmsgFunction()(fd, msg, flags | MSG_NOSIGNAL));
+  if (result === -1) {
+    const errno = koffi.errno();
+    if (errno === 11) return -1;
+    throw syscallError('sendmsg', errno, `fd ${fd}`);
+  }
+  return result;
 }
 
 /**

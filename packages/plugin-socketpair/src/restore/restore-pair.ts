@@ -1,4 +1,5 @@
-import { FdcrError, isFdcrError, linux, type EntityRecord, type RestoreContext } from '@fdcr/core';
+import { FdcrError, isFdcrError, linux, type DataChunk, type EntityRecord, type RestoreContext } from '@fdcr/core';
+import { rightsControl } from '../linux/control.js';
 import {
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
@@ -11,11 +12,12 @@ import {
   SO_SNDBUFFORCE,
   getIntOption,
   sendSome,
+  sendmsg,
   setIntOption,
   shutdown,
   socketpair,
 } from '../linux/socket-calls.js';
-import { SOCKET_TYPES, parseSocketpairState, type EndState, type SocketpairState } from '../pair-state.js';
+import { SOCKET_TYPES, parseRights, parseSocketpairState, type EndState, type SocketpairState } from '../pair-state.js';
 
 /** Per-skb overhead the kernel charges against the sender's buffer, generously rounded. */
 const SKB_OVERHEAD = 1024;
@@ -53,11 +55,29 @@ function queueFull(objectId: number, end: EndState, sent: number): FdcrError {
   });
 }
 
-/** Sends one saved chunk: a datagram whole, stream bytes until all are queued. */
-function sendChunk(sender: number, data: Buffer, message: boolean, onFull: () => FdcrError): void {
+/**
+ * The restored fds of the entities a chunk passed; every one must have been restored by
+ * its plugin already (this plugin carries files, so it restores after the others).
+ */
+function passedFds(chunk: DataChunk, end: EndState, objectId: number, ctx: RestoreContext): number[] {
+  const rights = parseRights(chunk.extra);
+  if (rights === undefined) throw stateError(objectId, `socket:[${end.ino}] has a data chunk with a malformed extra`);
+  return rights.map((id) => {
+    const fd = ctx.fdOf(id);
+    if (fd === undefined) throw stateError(objectId, `entity ${id}, in flight in socket:[${end.ino}], was not restored`);
+    return fd;
+  });
+}
+
+/**
+ * Sends one saved chunk: a datagram whole, stream bytes until all are queued. Passed fds go
+ * with the first send, as SCM_RIGHTS; the kernel takes its own references to their files.
+ */
+function sendChunk(sender: number, data: Buffer, message: boolean, passed: readonly number[], onFull: () => FdcrError): void {
   let done = 0;
   do {
-    const wrote = sendSome(sender, done === 0 ? data : data.subarray(done), 0);
+    const rest = done === 0 ? data : data.subarray(done);
+    const wrote = done === 0 && passed.length > 0 ? sendmsg(sender, rest, rightsControl(passed), 0) : sendSome(sender, rest, 0);
     if (wrote < 0 || (message && wrote !== data.length)) throw onFull();
     done += wrote;
   } while (done < data.length);
@@ -75,7 +95,8 @@ function fillQueue(receiver: number, sender: number, end: EndState, objectId: nu
   let bytes = 0;
   let messages = 0;
   for (const chunk of ctx.data(end.stream)) {
-    sendChunk(sender, chunk.data, chunk.message, () => queueFull(objectId, end, bytes));
+    const passed = passedFds(chunk, end, objectId, ctx);
+    sendChunk(sender, chunk.data, chunk.message, passed, () => queueFull(objectId, end, bytes));
     bytes += chunk.data.length;
     if (chunk.message) messages++;
   }
