@@ -30,6 +30,8 @@ const IMAGE_CODES = [
   'FDCR_E_IMAGE_TOO_LARGE',
 ];
 
+// Each record twice: in memory, and as it is on the wire under the short keys of
+// wire-keys.ts, spelled out here so that a changed key fails these tests.
 const header = {
   format: 1,
   minor: 0,
@@ -40,10 +42,24 @@ const header = {
   host: 'test',
   time: '2024-01-02T03:04:05.000Z',
 };
+const headerWire = {
+  f: 1,
+  m: 0,
+  w: '0.1.0',
+  p: { pipe: { v: '0.1.0', s: 1 } },
+  k: '6.1.0',
+  a: 'x64',
+  h: 'test',
+  t: '2024-01-02T03:04:05.000Z',
+};
 const proc = { pid: 10, ppid: 1, comm: 'sh', argv: [Buffer.from('sh')], cwd: Buffer.from('/') };
+const procWire = { p: 10, pp: 1, c: 'sh', a: [Buffer.from('sh')], w: Buffer.from('/') };
 const object = { id: 1, plugin: 'pipe', kind: 'pipe', state: { capacity: 4096, bytes: 3, stream: 1 } };
+const objectWire = { i: 1, p: 'pipe', k: 'pipe', s: { capacity: 4096, bytes: 3, stream: 1 } };
 const entity = { id: 1, plugin: 'pipe', kind: 'pipe', flags: 0, object: 1, state: {} };
+const entityWire = { i: 1, p: 'pipe', k: 'pipe', f: 0, o: 1, s: {} };
 const descriptor = { pid: 10, fd: 3, cloexec: false, entity: 1 };
+const descriptorWire = { p: 10, f: 3, c: false, e: 1 };
 const K = RecordKind;
 
 function prefix(major = 1, minor = 0): Buffer {
@@ -70,7 +86,7 @@ function record(kind: number, value: unknown): Buffer {
 /** A complete image of the given frames: prefix, frames, and a matching trailer. */
 function image(frames: Buffer[], start = prefix()): Buffer {
   const body = Buffer.concat([start, ...frames]);
-  return Buffer.concat([body, record(RecordKind.trailer, { frames: frames.length, bytes: body.length })]);
+  return Buffer.concat([body, record(RecordKind.trailer, { n: frames.length, b: body.length })]);
 }
 
 /** A small image with one record of every kind, as fdcr writes it. */
@@ -91,7 +107,7 @@ function validImage(): Buffer {
 
 /** A process record whose pid 10 is written in the 8-byte integer form, which decodes as a bigint. */
 function pidAsUint64(): Buffer {
-  const hex = encodeCbor({ ...proc, pid: 0xffffffff }).toString('hex');
+  const hex = encodeCbor({ ...procWire, p: 0xffffffff }).toString('hex');
   return Buffer.from(hex.replace('1affffffff', '1b000000000000000a'), 'hex');
 }
 
@@ -165,7 +181,7 @@ describe('ImageReader', () => {
   });
 
   it('refuses a newer major version with FDCR_E_IMAGE_VERSION and a hint', () => {
-    const error = failure(image([record(RecordKind.header, { ...header, format: 2 })], prefix(2, 0)));
+    const error = failure(image([record(RecordKind.header, { ...headerWire, f: 2 })], prefix(2, 0)));
 
     expect(error.code).toBe('FDCR_E_IMAGE_VERSION');
     expect(error.message).toContain('format version 2.0');
@@ -173,19 +189,20 @@ describe('ImageReader', () => {
   });
 
   it('refuses an older major version with FDCR_E_IMAGE_VERSION', () => {
-    expect(codeOf(image([record(RecordKind.header, { ...header, format: 0 })], prefix(0, 9)))).toBe(
+    expect(codeOf(image([record(RecordKind.header, { ...headerWire, f: 0 })], prefix(0, 9)))).toBe(
       'FDCR_E_IMAGE_VERSION',
     );
   });
 
   it('reads an image of a newer minor version, with unknown fields and ancillary records', () => {
-    const newer = { ...header, minor: 7, later: { nested: [1, 2] } };
+    const later = { later: { nested: [1, 2] } };
+    const newer = { ...headerWire, m: 7, ...later };
     const reader = read(
       image([record(RecordKind.header, newer), frame(90, Buffer.from('not even CBOR'))], prefix(1, 7)),
     );
     reader.close();
 
-    expect(reader.contents.header).toEqual(newer);
+    expect(reader.contents.header).toEqual({ ...header, minor: 7, ...later });
   });
 
   it('reports FDCR_E_IMAGE_TRUNCATED when cut at any byte offset', () => {
@@ -230,7 +247,7 @@ describe('ImageReader', () => {
       RecordKind.descriptor, RecordKind.data, RecordKind.trailer];
     for (let i = 0; i < 400; i++) {
       const payload = randomBytes(next, next() % 64);
-      const first = record(RecordKind.header, header);
+      const first = record(RecordKind.header, headerWire);
       const bytes = image([first, frame(kinds[next() % kinds.length] as number, payload)]);
 
       expect(IMAGE_CODES).toContain(codeOf(bytes));
@@ -238,15 +255,15 @@ describe('ImageReader', () => {
   });
 
   it.each([
-    ['process', K.process, proc, { pid: UINT, ppid: INT, comm: TEXT, argv: BYTES_LIST, cwd: BYTES }],
-    ['object', K.object, object, { id: UINT, plugin: TEXT, kind: TEXT, state: MAP }],
-    ['entity', K.entity, entity, { id: UINT, plugin: TEXT, kind: TEXT, flags: INT, object: UINT, state: MAP }],
-    ['descriptor', K.descriptor, descriptor, { pid: UINT, fd: UINT, cloexec: BOOL, entity: UINT }],
+    ['process', K.process, procWire, { p: UINT, pp: INT, c: TEXT, a: BYTES_LIST, w: BYTES }],
+    ['object', K.object, objectWire, { i: UINT, p: TEXT, k: TEXT, s: MAP }],
+    ['entity', K.entity, entityWire, { i: UINT, p: TEXT, k: TEXT, f: INT, o: UINT, s: MAP }],
+    ['descriptor', K.descriptor, descriptorWire, { p: UINT, f: UINT, c: BOOL, e: UINT }],
     ['data', K.data, { s: 1, d: Buffer.from('x') }, { s: INT, d: BYTES }],
   ] as const)('refuses a %s record with a field of the wrong type', (_name, kind, good, fields) => {
     for (const [field, wrong] of Object.entries(fields)) {
       for (const value of wrong) {
-        const bad = image([record(K.header, header), record(kind, { ...good, [field]: value })]);
+        const bad = image([record(K.header, headerWire), record(kind, { ...good, [field]: value })]);
 
         expect({ field, value, code: codeOf(bad) }).toEqual({ field, value, code: 'FDCR_E_IMAGE_CORRUPT' });
       }
@@ -332,11 +349,11 @@ describe('ImageReader', () => {
   it('keeps unknown fields of every record kind', () => {
     const later = { later: 'ignored by this reader' };
     const bytes = image([
-      record(RecordKind.header, { ...header, ...later }),
-      record(RecordKind.process, { ...proc, ...later }),
-      record(RecordKind.object, { ...object, ...later }),
-      record(RecordKind.entity, { ...entity, ...later }),
-      record(RecordKind.descriptor, { ...descriptor, ...later }),
+      record(RecordKind.header, { ...headerWire, ...later }),
+      record(RecordKind.process, { ...procWire, ...later }),
+      record(RecordKind.object, { ...objectWire, ...later }),
+      record(RecordKind.entity, { ...entityWire, ...later }),
+      record(RecordKind.descriptor, { ...descriptorWire, ...later }),
       record(RecordKind.data, { s: 1, d: Buffer.from('abc'), ...later }),
     ]);
     const reader = read(bytes);
@@ -349,9 +366,39 @@ describe('ImageReader', () => {
     }
   });
 
+  it('does not let an unknown key spelled like a model field stand in for that field', () => {
+    // Kept, `object: 99` would name a missing object and `cloexec: 'yes'` would be unchecked.
+    const { o: _object, ...lone } = entityWire;
+    const bytes = image([
+      record(K.header, headerWire),
+      record(K.process, procWire),
+      record(K.entity, { ...lone, object: 99 }),
+      record(K.descriptor, { ...descriptorWire, cloexec: 'yes', pid: 77 }),
+    ]);
+    const reader = read(bytes);
+    reader.close();
+    const { object: _unused, ...withoutObject } = entity;
+
+    expect(reader.contents.entities).toEqual([withoutObject]);
+    expect(reader.contents.descriptors).toEqual([descriptor]);
+  });
+
+  it.each([
+    ['header', [record(K.header, header)]],
+    ['process', [record(K.header, headerWire), record(K.process, proc)]],
+    ['object', [record(K.header, headerWire), record(K.object, object)]],
+    ['entity', [record(K.header, headerWire), record(K.object, objectWire), record(K.entity, entity)]],
+    ['descriptor', [record(K.header, headerWire), record(K.descriptor, descriptor)]],
+  ])('refuses a %s record under the long field names with FDCR_E_IMAGE_CORRUPT', (_what, frames) => {
+    const error = failure(image(frames));
+
+    expect(error.code).toBe('FDCR_E_IMAGE_CORRUPT');
+    expect(error.message).toMatch(/field \w+ \(\w+\) is missing or has the wrong type/);
+  });
+
   it('skips unknown ancillary kinds 64..126 but still checks their checksums', () => {
     const ancillary = [64, 100, 126].map((kind) => frame(kind, Buffer.from([0xff, 0x00, kind])));
-    const bytes = image([record(K.header, header), ...ancillary]);
+    const bytes = image([record(K.header, headerWire), ...ancillary]);
     const reader = read(bytes);
     reader.close();
 
@@ -362,45 +409,48 @@ describe('ImageReader', () => {
   });
 
   it.each([0, 7, 63, 128, 200, 255])('refuses unknown critical kind %i with FDCR_E_IMAGE_CORRUPT', (kind) => {
-    const error = failure(image([record(RecordKind.header, header), record(kind, {})]));
+    const error = failure(image([record(RecordKind.header, headerWire), record(kind, {})]));
 
     expect(error.code).toBe('FDCR_E_IMAGE_CORRUPT');
     expect(error.message).toContain(`unknown record kind ${kind}`);
   });
 
   it.each([
-    ['duplicate pids', [record(K.process, proc), record(K.process, proc)]],
-    ['duplicate object ids', [record(K.object, object), record(K.object, object)]],
-    ['duplicate entity ids', [record(K.object, object), record(K.entity, entity), record(K.entity, entity)]],
-    ['one fd held twice', [record(K.process, proc), record(K.object, object), record(K.entity, entity), record(K.descriptor, descriptor), record(K.descriptor, descriptor)]],
-    ['an entity naming a missing object', [record(K.entity, entity)]],
-    ['a descriptor naming a missing process', [record(K.object, object), record(K.entity, entity), record(K.descriptor, descriptor)]],
-    ['a descriptor naming a missing entity', [record(K.process, proc), record(K.descriptor, descriptor)]],
+    ['duplicate pids', [record(K.process, procWire), record(K.process, procWire)]],
+    ['duplicate object ids', [record(K.object, objectWire), record(K.object, objectWire)]],
+    ['duplicate entity ids', [record(K.object, objectWire), record(K.entity, entityWire), record(K.entity, entityWire)]],
+    ['one fd held twice', [record(K.process, procWire), record(K.object, objectWire), record(K.entity, entityWire), record(K.descriptor, descriptorWire), record(K.descriptor, descriptorWire)]],
+    ['an entity naming a missing object', [record(K.entity, entityWire)]],
+    ['a descriptor naming a missing process', [record(K.object, objectWire), record(K.entity, entityWire), record(K.descriptor, descriptorWire)]],
+    ['a descriptor naming a missing entity', [record(K.process, procWire), record(K.descriptor, descriptorWire)]],
   ])('refuses %s with FDCR_E_IMAGE_CORRUPT', (_what, frames) => {
-    expect(codeOf(image([record(RecordKind.header, header), ...frames]))).toBe('FDCR_E_IMAGE_CORRUPT');
+    expect(codeOf(image([record(RecordKind.header, headerWire), ...frames]))).toBe('FDCR_E_IMAGE_CORRUPT');
   });
 
   it.each([
-    ['no header', [record(K.process, proc)]],
-    ['two headers', [record(K.header, header), record(K.header, header)]],
-    ['a record before the header', [record(K.process, proc), record(K.header, header)]],
-    ['a header minor that differs from the prefix', [record(K.header, { ...header, minor: 1 })]],
-    ['a header without a minor', [record(K.header, { ...header, minor: undefined })]],
-    ['a plugin stamp with a text state version', [record(K.header, { ...header, plugins: { pipe: { version: '1', state: '9' } } })]],
-    ['a plugin stamp with state version 0', [record(K.header, { ...header, plugins: { pipe: { version: '1', state: 0 } } })]],
-    ['a plugin stamp that is not a map', [record(K.header, { ...header, plugins: { pipe: 2 } })]],
-    ['a pid written as a 64-bit integer', [record(K.header, header), frame(K.process, pidAsUint64())]],
+    ['no header', [record(K.process, procWire)]],
+    ['two headers', [record(K.header, headerWire), record(K.header, headerWire)]],
+    ['a record before the header', [record(K.process, procWire), record(K.header, headerWire)]],
+    ['a header minor that differs from the prefix', [record(K.header, { ...headerWire, m: 1 })]],
+    ['a header without a minor', [record(K.header, { ...headerWire, m: undefined })]],
+    ['a plugin stamp with a text state version', [record(K.header, { ...headerWire, p: { pipe: { v: '1', s: '9' } } })]],
+    ['a plugin stamp with state version 0', [record(K.header, { ...headerWire, p: { pipe: { v: '1', s: 0 } } })]],
+    ['a plugin stamp without a state version', [record(K.header, { ...headerWire, p: { pipe: { v: '1', state: 1 } } })]],
+    ['a plugin stamp that is not a map', [record(K.header, { ...headerWire, p: { pipe: 2 } })]],
+    ['a pid written as a 64-bit integer', [record(K.header, headerWire), frame(K.process, pidAsUint64())]],
   ])('refuses an image with %s with FDCR_E_IMAGE_CORRUPT', (_what, frames) => {
     expect(codeOf(image(frames))).toBe('FDCR_E_IMAGE_CORRUPT');
   });
 
   it('refuses a trailer that miscounts, misplaces itself or is followed by bytes', () => {
-    const body = Buffer.concat([prefix(), record(RecordKind.header, header)]);
-    const trailer = (frames: number, bytes: number): Buffer => record(RecordKind.trailer, { frames, bytes });
+    const body = Buffer.concat([prefix(), record(RecordKind.header, headerWire)]);
+    const trailer = (frames: number, bytes: number): Buffer => record(RecordKind.trailer, { n: frames, b: bytes });
 
     expect(codeOf(Buffer.concat([body, trailer(2, body.length)]))).toBe('FDCR_E_IMAGE_CORRUPT');
     expect(codeOf(Buffer.concat([body, trailer(1, body.length + 1)]))).toBe('FDCR_E_IMAGE_CORRUPT');
     expect(codeOf(Buffer.concat([body, trailer(1, body.length), Buffer.from([0])]))).toBe('FDCR_E_IMAGE_CORRUPT');
+    const longKeys = record(RecordKind.trailer, { frames: 1, bytes: body.length });
+    expect(codeOf(Buffer.concat([body, longKeys]))).toBe('FDCR_E_IMAGE_CORRUPT');
     expect(codeOf(body)).toBe('FDCR_E_IMAGE_TRUNCATED');
   });
 

@@ -18,6 +18,7 @@ import {
   kindName,
 } from './format.js';
 import { ContentsBuilder } from './records-check.js';
+import { WireKeys } from './wire-keys.js';
 
 /** Where one data chunk sits in the image. */
 interface ChunkRef {
@@ -251,9 +252,10 @@ function isKnownKind(kind: number): boolean {
 }
 
 function checkTrailer(payload: Buffer, frames: number, offset: number, end: number, size: number, name: string): void {
-  const trailer = decodeCbor(payload) as { frames?: unknown; bytes?: unknown } | null;
-  if (trailer?.frames !== frames || trailer.bytes !== offset) {
-    throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image ${name}: trailer counts ${String(trailer?.frames)} records, found ${frames}`, { path: name });
+  const wire = decodeCbor(payload) as Record<string, unknown> | null;
+  const counted = wire?.[WireKeys.trailer.frames];
+  if (counted !== frames || wire?.[WireKeys.trailer.bytes] !== offset) {
+    throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image ${name}: trailer counts ${String(counted)} records, found ${frames}`, { path: name });
   }
   if (end !== size) {
     throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image ${name}: ${size - end} unexpected bytes after the trailer`, { path: name });
@@ -269,10 +271,12 @@ interface DecodedChunk {
 
 function decodeData(payload: Buffer, name: string): DecodedChunk {
   const record = decodeCbor(payload) as Record<string, unknown> | null;
-  const stream = record?.s;
-  const data = record?.d;
+  const keys = WireKeys.data;
+  const stream = record?.[keys.stream];
+  const data = record?.[keys.data];
   if (typeof stream !== 'number' || !Number.isSafeInteger(stream) || !(data instanceof Uint8Array)) {
     throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image ${name}: malformed data record`, { path: name });
   }
-  return { stream, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength), message: record?.m === true, extra: record?.x };
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return { stream, data: bytes, message: record?.[keys.message] === true, extra: record?.[keys.extra] };
 }

@@ -47,29 +47,73 @@ const descriptorRecord: DescriptorRecord = { pid: 4242, fd: 3, cloexec: true, en
 
 // The bytes fdcr format 1.0 gives those records. A change here is a format change: see
 // docs/image-format.md before touching one.
+//
+// Each frame is: u8 kind, u32 LE payload length, the CBOR payload, u32 LE CRC-32 of head and
+// payload (parseFrames checks every CRC). A payload is a map under the one-character wire
+// keys of wire-keys.ts, in table order: `a6` is a map of 6 pairs, `61 69` the key "i", `64
+// 70697065` the text "pipe", `19 0801` the integer 0o4001, `a0` the empty state map. The
+// records are split below field by field so that each byte can be traced to its field.
 const GOLDEN = {
   prefix: '89464443520d0a1a01000000',
   header:
-    '0180000000a866666f726d617401656d696e6f7200646664637265302e312e3067706c7567696e73a1647069' +
-    '7065a26776657273696f6e65302e312e3065737461746501666b65726e656c65362e312e3064617263686378' +
-    '363464686f737466676f6c64656e6474696d657818323032342d30312d30325430333a30343a30352e303030' +
-    '5a7bf86380',
+    '0156000000' + 'a8' + // kind 1, 86 bytes: 8 pairs
+    '6166' + '01' + // f (format) 1
+    '616d' + '00' + // m (minor) 0
+    '6177' + '65302e312e30' + // w (fdcr) "0.1.0"
+    '6170' + 'a1' + '6470697065' + 'a2' + '6176' + '65302e312e30' + '6173' + '01' + // p {pipe: {v, s: 1}}
+    '616b' + '65362e312e30' + // k (kernel) "6.1.0"
+    '6161' + '63783634' + // a (arch) "x64"
+    '6168' + '66676f6c64656e' + // h (host) "golden"
+    '6174' + '7818323032342d30312d30325430333a30343a30352e3030305a' + // t (time), 24 bytes
+    '30720504',
   process:
-    '022d000000a56370696419109264707069640164636f6d6d636361746461726776824363617442ff2d636377' +
-    '64442f746d70763ef9a4',
+    '0221000000' + 'a5' + // kind 2, 33 bytes: 5 pairs
+    '6170' + '191092' + // p (pid) 4242
+    '627070' + '01' + // pp (ppid) 1
+    '6163' + '63636174' + // c (comm) "cat"
+    '6161' + '82' + '43636174' + '42ff2d' + // a (argv) [b"cat", b"\xff-"]
+    '6177' + '442f746d70' + // w (cwd) b"/tmp"
+    '3c915c82',
   object:
-    '034c000000a46269640166706c7567696e6470697065646b696e646470697065657374617465a463696e6ffb' +
-    '42000000000000006863617061636974791a00010000656279746573056673747265616d01ee1ea11d',
+    '033f000000' + 'a4' + // kind 3, 63 bytes: 4 pairs
+    '6169' + '01' + // i (id) 1
+    '6170' + '6470697065' + // p (plugin) "pipe"
+    '616b' + '6470697065' + // k (kind) "pipe"
+    // s (state): the plugin's own keys, not renamed; 2^33 is written as a float64.
+    '6173' + 'a4' + '63696e6f' + 'fb4200000000000000' + '6863617061636974791a00010000' +
+    '656279746573' + '05' + '6673747265616d' + '01' +
+    '39aa9840',
   entity:
-    '0433000000a66269640166706c7567696e6470697065646b696e64647069706565666c616773190801666f62' +
-    '6a65637401657374617465a007930c2b',
+    '041d000000' + 'a6' + // kind 4, 29 bytes: 6 pairs
+    '6169' + '01' + // i (id) 1
+    '6170' + '6470697065' + // p (plugin) "pipe"
+    '616b' + '6470697065' + // k (kind) "pipe"
+    '6166' + '190801' + // f (flags) 0o4001
+    '616f' + '01' + // o (object) 1
+    '6173' + 'a0' + // s (state) {}
+    'c8037946',
   entityWithoutObject:
-    '042c000000a56269640266706c7567696e6865787465726e616c646b696e646374747965666c616773026573' +
-    '74617465a0425094e4',
-  descriptor: '051d000000a4637069641910926266640367636c6f65786563f566656e74697479012c412877',
+    '041b000000' + 'a5' + // kind 4, 27 bytes: 5 pairs, no o
+    '6169' + '02' + // i (id) 2
+    '6170' + '6865787465726e616c' + // p (plugin) "external"
+    '616b' + '63747479' + // k (kind) "tty"
+    '6166' + '02' + // f (flags) O_RDWR
+    '6173' + 'a0' + // s (state) {}
+    '42cfffa9',
+  descriptor:
+    '050f000000' + 'a4' + // kind 5, 15 bytes: 4 pairs
+    '6170' + '191092' + // p (pid) 4242
+    '6166' + '03' + // f (fd) 3
+    '6163' + 'f5' + // c (cloexec) true
+    '6165' + '01' + // e (entity) 1
+    '6130af9c',
   data: '060c000000a261730161644568656c6c6f4dde740a',
   message: '0614000000a46173026164420102616df56178a1636664730028a383dd',
-  trailer: '7f12000000a2666672616d6573086562797465731901e9cdb38869',
+  trailer:
+    '7f09000000' + 'a2' + // kind 127, 9 bytes: 2 pairs
+    '616e' + '08' + // n (frames) 8
+    '6162' + '190171' + // b (bytes) 0x0171, the trailer's own offset
+    '67428f13',
 };
 
 interface ParsedFrame {
@@ -160,10 +204,10 @@ describe('ImageWriter', () => {
     const before = frames.slice(0, -1);
     const offset = 12 + before.reduce((sum, f) => sum + f.hex.length / 2, 0);
 
-    // The trailer payload is {frames: 8, bytes: 0x01e9}.
+    // The trailer payload is {n: 8, b: 0x0171}: n counts the frames, b is the trailer's offset.
     expect(before).toHaveLength(8);
-    expect(offset).toBe(0x1e9);
-    expect(GOLDEN.trailer).toContain('666672616d657308' + '65627974657319' + '01e9');
+    expect(offset).toBe(0x171);
+    expect(GOLDEN.trailer).toContain('616e08' + '6162190171');
   });
 
   it('reads the golden image back to the records it was written from', () => {
@@ -222,6 +266,33 @@ describe('ImageWriter', () => {
     } finally {
       closeSync(fd);
     }
+  });
+});
+
+// Budgets per record, frame included (9 bytes of kind, length and CRC): a checkpoint writes one
+// entity per open file description and one descriptor record per fd, so these sizes are what a
+// large dump costs beyond its data. The values are near the top of their ranges: ids past
+// 65535, the largest pid (pid_max is at most 2^22) and fd (nr_open defaults to 2^20).
+describe('ImageWriter record sizes', () => {
+  function frameSize(write: (writer: ImageWriter) => void): number {
+    const image = writeImage((writer) => {
+      write(writer);
+      writer.finish();
+    });
+    closeSync(image.fd);
+    return (parseFrames(image.bytes)[0]?.hex.length ?? 0) / 2;
+  }
+
+  it('keeps a pipe entity record within 48 bytes', () => {
+    const end: EntityRecord = { id: 100_000, plugin: 'pipe', kind: 'pipe', flags: 0o4001, object: 100_000, state: {} };
+
+    expect(frameSize((writer) => writer.writeEntity(end))).toBeLessThanOrEqual(48);
+  });
+
+  it('keeps a descriptor record within 64 bytes', () => {
+    const fd: DescriptorRecord = { pid: 2 ** 22 - 1, fd: 2 ** 20 - 1, cloexec: true, entity: 100_000 };
+
+    expect(frameSize((writer) => writer.writeDescriptor(fd))).toBeLessThanOrEqual(64);
   });
 });
 

@@ -24,6 +24,7 @@ import {
   RecordKind,
   kindName,
 } from './format.js';
+import { Wire } from './wire-keys.js';
 
 const BUFFER_SIZE = 1024 * 1024;
 
@@ -83,25 +84,28 @@ export class ImageWriter {
     return this.written + this.used;
   }
 
+  // Records go out under their wire keys (wire-keys.ts); an undefined field is left out.
   writeHeader(header: ImageHeader): void {
-    this.frame(RecordKind.header, encodeCbor(header));
+    const plugins = Object.fromEntries(
+      Object.entries(header.plugins).map(([name, stamp]) => [name, Wire.stamp.toWire(stamp)]),
+    );
+    this.frame(RecordKind.header, encodeCbor(Wire.header.toWire({ ...header, plugins })));
   }
 
   writeProcess(record: ProcessRecord): void {
-    this.frame(RecordKind.process, encodeCbor(record));
+    this.frame(RecordKind.process, encodeCbor(Wire.process.toWire(record)));
   }
 
   writeObject(record: ObjectRecord): void {
-    this.frame(RecordKind.object, encodeCbor(record));
+    this.frame(RecordKind.object, encodeCbor(Wire.object.toWire(record)));
   }
 
   writeEntity(record: EntityRecord): void {
-    const { object, ...rest } = record;
-    this.frame(RecordKind.entity, encodeCbor(object === undefined ? rest : record));
+    this.frame(RecordKind.entity, encodeCbor(Wire.entity.toWire(record)));
   }
 
   writeDescriptor(record: DescriptorRecord): void {
-    this.frame(RecordKind.descriptor, encodeCbor(record));
+    this.frame(RecordKind.descriptor, encodeCbor(Wire.descriptor.toWire(record)));
   }
 
   /** Appends data to stream `stream`, split into chunks; `message` keeps it one message. */
@@ -118,7 +122,7 @@ export class ImageWriter {
 
   /** Writes the trailer, flushes, fsyncs and moves the image to its final name. */
   finish(): void {
-    this.frame(RecordKind.trailer, encodeCbor({ frames: this.frames, bytes: this.size }));
+    this.frame(RecordKind.trailer, encodeCbor(Wire.trailer.toWire({ frames: this.frames, bytes: this.size })));
     this.flush();
     this.closed = true;
     if (this.tempPath === undefined) {

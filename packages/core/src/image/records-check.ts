@@ -8,6 +8,7 @@ import type {
   ProcessRecord,
 } from '../model/records.js';
 import { RecordKind, kindName } from './format.js';
+import { Wire, WireKeys, type WireTable } from './wire-keys.js';
 
 type Fields = Record<string, unknown>;
 
@@ -27,13 +28,24 @@ function isBytes(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array;
 }
 
-/** Checks that the named fields of a record have the given types. */
-function expect(kind: number, offset: number, record: unknown, spec: Record<string, (v: unknown) => boolean>): Fields {
+type Check = (v: unknown) => boolean;
+
+/** Fields of a record kind with the check each must pass, by model name. */
+type Spec<T> = { readonly [Field in keyof T]?: Check };
+
+/**
+ * Renames a wire record to model fields (wire-keys.ts), then checks that the fields of `spec`
+ * have their types. Messages name the wire key, which is what a reader of the bytes sees.
+ */
+function decode<T>(kind: number, offset: number, record: unknown, table: WireTable, spec: Spec<T>): Fields {
   if (!isObject(record)) fail(kind, offset, 'not a map');
-  for (const [field, check] of Object.entries(spec)) {
-    if (!check(record[field])) fail(kind, offset, `field ${field} is missing or has the wrong type`);
+  const fields = table.fromWire(record);
+  for (const [field, check] of Object.entries(spec) as [string, Check][]) {
+    if (!check(fields[field])) {
+      fail(kind, offset, `field ${table.keyOf(field)} (${field}) is missing or has the wrong type`);
+    }
   }
-  return record;
+  return fields;
 }
 
 const isString = (v: unknown): boolean => typeof v === 'string';
@@ -43,9 +55,34 @@ const isOptionalId = (v: unknown): boolean => v === undefined || isId(v);
 const isBytesList = (v: unknown): boolean => Array.isArray(v) && v.every(isBytes);
 
 // Restore compares `state` with the plugin's stateVersion: a stamp of any other type would
-// compare false and let newer records through unchecked.
-const isStamp = (v: unknown): boolean => isObject(v) && isInt(v.state) && (v.state as number) >= 1;
+// compare false and let newer records through unchecked. Stamps are checked in wire form.
+const isStamp = (v: unknown): boolean =>
+  isObject(v) && isInt(v[WireKeys.stamp.state]) && (v[WireKeys.stamp.state] as number) >= 1;
 const isStamps = (v: unknown): boolean => isObject(v) && Object.values(v).every(isStamp);
+
+// What the reader requires of each record kind, by model field; `arch` is informational.
+const HEADER: Spec<ImageHeader> = {
+  format: isInt, minor: isInt, fdcr: isString, plugins: isStamps,
+  kernel: isString, host: isString, time: isString,
+};
+const PROCESS: Spec<ProcessRecord> = {
+  pid: isId, ppid: isInt, comm: isString, argv: isBytesList, cwd: isBytes,
+};
+const OBJECT: Spec<ObjectRecord> = { id: isId, plugin: isString, kind: isString, state: isObject };
+const ENTITY: Spec<EntityRecord> = {
+  id: isId, plugin: isString, kind: isString, flags: isInt, object: isOptionalId, state: isObject,
+};
+const DESCRIPTOR: Spec<DescriptorRecord> = { pid: isId, fd: isId, cloexec: isBool, entity: isId };
+
+/** A checked header in model form: its plugin stamps are renamed as well. */
+function decodeHeader(offset: number, record: unknown): ImageHeader {
+  const header = decode(RecordKind.header, offset, record, Wire.header, HEADER);
+  const plugins = Object.entries(header.plugins as Fields).map(([name, stamp]) => [
+    name,
+    Wire.stamp.fromWire(stamp as Fields),
+  ]);
+  return { ...header, plugins: Object.fromEntries(plugins) } as unknown as ImageHeader;
+}
 
 /**
  * Collects the metadata records of an image while checking each one's shape, then their
@@ -64,29 +101,21 @@ export class ContentsBuilder {
     switch (kind) {
       case RecordKind.header:
         if (this.header !== undefined) fail(kind, offset, 'second header');
-        this.header = expect(kind, offset, record, {
-          format: isInt, minor: isInt, fdcr: isString, plugins: isStamps, kernel: isString, host: isString, time: isString,
-        }) as unknown as ImageHeader;
+        this.header = decodeHeader(offset, record);
         break;
       case RecordKind.process:
-        this.processes.push(expect(kind, offset, record, {
-          pid: isId, ppid: isInt, comm: isString, argv: isBytesList, cwd: isBytes,
-        }) as unknown as ProcessRecord);
+        this.processes.push(decode(kind, offset, record, Wire.process, PROCESS) as unknown as ProcessRecord);
         break;
       case RecordKind.object:
-        this.objects.push(expect(kind, offset, record, {
-          id: isId, plugin: isString, kind: isString, state: isObject,
-        }) as unknown as ObjectRecord);
+        this.objects.push(decode(kind, offset, record, Wire.object, OBJECT) as unknown as ObjectRecord);
         break;
       case RecordKind.entity:
-        this.entities.push(expect(kind, offset, record, {
-          id: isId, plugin: isString, kind: isString, flags: isInt, object: isOptionalId, state: isObject,
-        }) as unknown as EntityRecord);
+        this.entities.push(decode(kind, offset, record, Wire.entity, ENTITY) as unknown as EntityRecord);
         break;
       case RecordKind.descriptor:
-        this.descriptors.push(expect(kind, offset, record, {
-          pid: isId, fd: isId, cloexec: isBool, entity: isId,
-        }) as unknown as DescriptorRecord);
+        this.descriptors.push(
+          decode(kind, offset, record, Wire.descriptor, DESCRIPTOR) as unknown as DescriptorRecord,
+        );
         break;
       default:
         fail(kind, offset, 'unexpected record kind');
