@@ -4,7 +4,7 @@ import { FdcrError } from '../errors/fdcr-error.js';
 import { ImageWriter } from '../image/image-writer.js';
 import { FORMAT_MAJOR, FORMAT_MINOR } from '../image/format.js';
 import { listTree, procError, readArgv, readCwd, readProcStat } from '../linux/proc.js';
-import { closeQuietly, getNofileLimit, raiseNofileLimit } from '../linux/syscalls.js';
+import { closeQuietly } from '../linux/syscalls.js';
 import { EXTERNAL_PLUGIN, type EntityRecord, type ProcessRecord } from '../model/records.js';
 import type { CheckpointContext, FdPlugin, FdProbe, OpenFile } from '../plugin/fd-plugin.js';
 import type { Logger } from '../plugin/logger.js';
@@ -13,10 +13,9 @@ import { LOGGER } from '../plugin/tokens.js';
 import { FDCR_VERSION } from '../version.js';
 import { trackProgress, type ProgressListener, type ProgressTracker } from '../api/progress.js';
 import { classify, describeProbe } from './classify.js';
-import { probeProcess } from './collect.js';
-import { freezeProcesses, type Frozen } from './freezer.js';
+import { collectFiles, type CollectedFiles } from './collect.js';
 import { ExtraFiles } from './extra-files.js';
-import { groupSharedFiles } from './sharing.js';
+import { freezeProcesses, type Frozen } from './freezer.js';
 
 /** What to checkpoint and where to write it. */
 export interface CheckpointOptions {
@@ -89,16 +88,16 @@ export async function checkpoint(container: DependencyContainer, options: Checkp
   const ownsWriter = !(options.output instanceof ImageWriter);
   const writer = options.output instanceof ImageWriter ? options.output : ImageWriter.create(options.output);
   let frozen: Frozen | undefined;
-  let probes: FdProbe[] = [];
+  let collected: CollectedFiles | undefined;
   try {
     for (const pid of pids) readProcStat(pid);
     frozen = options.freeze === false ? undefined : freezeProcesses(pids);
     const frozenAt = performance.now();
-    probes = collectAll(pids, options.fds);
-    const progress = trackProgress('dump', probes.length, options.onProgress);
+    collected = collectFiles(pids, options.fds);
+    const progress = trackProgress('dump', countDescriptors(collected.groups), options.onProgress);
     const run = new CheckpointRun(writer, plugins, logger, pids, options, progress);
     run.writePreamble(pids.map(readProcess));
-    await run.writeFiles(probes);
+    await run.writeFiles(collected.groups);
     frozen?.thaw();
     const frozenMs = performance.now() - frozenAt;
     if (ownsWriter) writer.finish();
@@ -109,25 +108,14 @@ export async function checkpoint(container: DependencyContainer, options: Checkp
     throw error;
   } finally {
     frozen?.thaw();
-    for (const probe of probes) closeQuietly(probe.localFd);
+    for (const fd of collected?.localFds ?? []) closeQuietly(fd);
   }
 }
 
-function collectAll(pids: readonly number[], only: CheckpointOptions['fds']): FdProbe[] {
-  const probes: FdProbe[] = [];
-  try {
-    for (const pid of pids) {
-      const fds = only?.[pid];
-      // Every target fd is duplicated into fdcr at once; make room for them.
-      const wanted = probes.length + (fds?.length ?? 0) + 4096;
-      if (getNofileLimit()[0] < wanted) raiseNofileLimit(wanted);
-      probes.push(...probeProcess(pid, fds));
-    }
-    return probes;
-  } catch (error) {
-    for (const probe of probes) closeQuietly(probe.localFd);
-    throw error;
-  }
+function countDescriptors(groups: readonly (readonly FdProbe[])[]): number {
+  let count = 0;
+  for (const group of groups) count += group.length;
+  return count;
 }
 
 /** The state of one checkpoint while it writes records. */
@@ -166,8 +154,8 @@ class CheckpointRun {
     for (const record of processes) this.writer.writeProcess(record);
   }
 
-  async writeFiles(probes: readonly FdProbe[]): Promise<void> {
-    const files = this.openFiles(probes);
+  async writeFiles(groups: readonly (readonly FdProbe[])[]): Promise<void> {
+    const files = this.openFiles(groups);
     const byPlugin = new Map<FdPlugin, OpenFile[]>();
     const unsupported: OpenFile[] = [];
     for (const file of files) {
@@ -196,12 +184,8 @@ class CheckpointRun {
     };
   }
 
-  /** One OpenFile per open file description, in the order of their first descriptor. */
-  private openFiles(probes: readonly FdProbe[]): OpenFile[] {
-    const order = new Map(probes.map((p, i) => [p, i]));
-    const groups = groupSharedFiles(probes);
-    for (const group of groups) group.sort((a, b) => order.get(a)! - order.get(b)!);
-    groups.sort((a, b) => order.get(a[0]!)! - order.get(b[0]!)!);
+  /** One OpenFile per open file description (groups come in the order of their first fd). */
+  private openFiles(groups: readonly (readonly FdProbe[])[]): OpenFile[] {
     return groups.map((group, index) => ({
       ...(group[0] as FdProbe),
       entityId: index + 1,

@@ -1,76 +1,179 @@
-import { fstatSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { FdcrError, isFdcrError } from '../errors/fdcr-error.js';
-import { listFds, procError, ptraceHint, readFdInfo, readFdLink } from '../linux/proc.js';
-import { closeQuietly, pidfdGetfd, pidfdOpen } from '../linux/syscalls.js';
+import { listFds, procError, ptraceHint } from '../linux/proc.js';
+import { ProcFdReader } from '../linux/proc-fd.js';
+import { closeQuietly, getNofileLimit, kcmpFilesOf, pidfdGetfd, pidfdOpen, raiseNofileLimit } from '../linux/syscalls.js';
 import type { FdProbe } from '../plugin/fd-plugin.js';
+import { groupSharedFiles } from './sharing.js';
 
-/** Turns a failed pidfd call into an error a user can act on. */
+/** What fdcr learns about a target descriptor from /proc, without duplicating it. */
+export type FdScan = Omit<FdProbe, 'localFd'>;
+
+/** The open files of the targets, grouped by open file description, one duplicate each. */
+export interface CollectedFiles {
+  /** Descriptors sharing an open file description; all carry that description's localFd. */
+  groups: FdProbe[][];
+  /** fdcr's duplicates, one per group: the caller closes each of these exactly once. */
+  localFds: number[];
+}
+
+function errnoOf(error: unknown): string | undefined {
+  return isFdcrError(error) ? error.errno : (error as NodeJS.ErrnoException).code;
+}
+
+/** Turns a failed pidfd or /proc call into an error a user can act on. */
 function accessError(error: unknown, pid: number, fd?: number): FdcrError {
-  if (isFdcrError(error) && (error.errno === 'EPERM' || error.errno === 'EACCES')) {
-    return new FdcrError('FDCR_E_PROC_PERMISSION', `cannot duplicate descriptors of process ${pid}: ${error.errno}`, {
+  const errno = errnoOf(error);
+  if (errno === 'EPERM' || errno === 'EACCES') {
+    return new FdcrError('FDCR_E_PROC_PERMISSION', `cannot read descriptors of process ${pid}: ${errno}`, {
       pid,
       fd,
-      errno: error.errno,
+      errno,
       cause: error,
       hint: ptraceHint(),
     });
   }
-  if (isFdcrError(error) && error.errno === 'ESRCH') {
+  if (errno === 'ESRCH' || (errno === 'ENOENT' && !existsSync(`/proc/${pid}`))) {
     return new FdcrError('FDCR_E_PROC_NOT_FOUND', `no such process: ${pid}`, {
       pid,
       cause: error,
       hint: 'check the pid with `ps -p PID`; the process may have exited',
     });
   }
+  if ((errno === 'ENOENT' || errno === 'EBADF') && fd !== undefined) {
+    return new FdcrError('FDCR_E_ARG_INVALID', `process ${pid} has no fd ${fd}`, { pid, fd });
+  }
   return isFdcrError(error) ? error : procError(error, pid, `fd ${fd}`);
 }
 
 /**
- * Duplicates every descriptor of `pid` (or just `only`) into fdcr with pidfd_getfd and
- * gathers what the classifier needs. The caller closes `localFd` of every probe returned.
+ * Reads stat, fdinfo and link of every descriptor of `pid` (or just `only`) from /proc
+ * without duplicating any: holding a duplicate of every target descriptor would bound a
+ * dump by fdcr's own RLIMIT_NOFILE.
  */
-export function probeProcess(pid: number, only?: readonly number[]): FdProbe[] {
-  let pidfd: number;
+export function scanProcess(pid: number, only?: readonly number[]): FdScan[] {
+  let reader: ProcFdReader;
   try {
-    pidfd = pidfdOpen(pid);
+    reader = ProcFdReader.open(pid);
   } catch (error) {
     throw accessError(error, pid);
   }
+  try {
+    const fds = only ?? listFds(pid);
+    const scans: FdScan[] = new Array(fds.length);
+    for (let i = 0; i < fds.length; i++) scans[i] = scanFd(reader, pid, fds[i] as number);
+    return scans;
+  } finally {
+    reader.close();
+  }
+}
+
+function scanFd(reader: ProcFdReader, pid: number, fd: number): FdScan {
+  try {
+    return { pid, fd, stat: reader.stat(fd), info: reader.info(fd), link: reader.link(fd) };
+  } catch (error) {
+    throw accessError(error, pid, fd);
+  }
+}
+
+/**
+ * Duplicates every descriptor of `pid` (or just `only`) into fdcr, for callers that need a
+ * live handle on each (inspect). The caller closes `localFd` of every probe returned.
+ */
+export function probeProcess(pid: number, only?: readonly number[]): FdProbe[] {
+  const scans = scanProcess(pid, only);
+  const duplicates = new Duplicates();
   const probes: FdProbe[] = [];
   try {
-    for (const fd of only ?? listFds(pid)) {
-      probes.push(probeFd(pidfd, pid, fd));
-    }
+    for (const scan of scans) probes.push({ ...scan, localFd: duplicates.take(scan) });
     return probes;
   } catch (error) {
     for (const probe of probes) closeQuietly(probe.localFd);
     throw error;
   } finally {
-    closeQuietly(pidfd);
+    duplicates.closePidfds();
   }
 }
 
-function probeFd(pidfd: number, pid: number, fd: number): FdProbe {
-  let localFd: number;
-  try {
-    localFd = pidfdGetfd(pidfd, fd);
-  } catch (error) {
-    if (isFdcrError(error) && error.errno === 'EBADF') {
-      throw new FdcrError('FDCR_E_ARG_INVALID', `process ${pid} has no fd ${fd}`, { pid, fd });
-    }
-    throw accessError(error, pid, fd);
+/**
+ * Scans the descriptors of all `pids`, groups them by open file description (kcmp between
+ * the target processes, see groupSharedFiles) and duplicates one representative per group,
+ * the one plugins read through. fdcr thus holds one fd per open file description, not one
+ * per target descriptor. The targets must be frozen, so that fd N still refers to the
+ * scanned file when it is duplicated; each duplicate is checked with kcmp all the same.
+ */
+export function collectFiles(pids: readonly number[], only?: Readonly<Record<number, readonly number[]>>): CollectedFiles {
+  const scans: FdScan[] = [];
+  for (const pid of pids) {
+    const found = scanProcess(pid, only?.[pid]);
+    for (const scan of found) scans.push(scan);
   }
+  const ordered = inScanOrder(groupSharedFiles(scans), scans);
+  // One duplicate per open file description is held until the dump ends; make room for them.
+  const wanted = ordered.length + 4096;
+  if (getNofileLimit()[0] < wanted) raiseNofileLimit(wanted);
+  const duplicates = new Duplicates();
+  const localFds: number[] = [];
   try {
-    return {
-      pid,
-      fd,
-      localFd,
-      stat: fstatSync(localFd, { bigint: true }),
-      info: readFdInfo(pid, fd),
-      link: readFdLink(pid, fd),
-    };
+    const groups = ordered.map((group) => {
+      const localFd = duplicates.take(group[0] as FdScan);
+      localFds.push(localFd);
+      return group.map((scan): FdProbe => ({ ...scan, localFd }));
+    });
+    return { groups, localFds };
   } catch (error) {
-    closeQuietly(localFd);
-    throw procError(error, pid, `fd ${fd}`);
+    for (const fd of localFds) closeQuietly(fd);
+    throw error;
+  } finally {
+    duplicates.closePidfds();
+  }
+}
+
+/** Groups with their members in scan order, ordered by their first member. */
+function inScanOrder(groups: FdScan[][], scans: readonly FdScan[]): FdScan[][] {
+  const order = new Map<FdScan, number>();
+  for (let i = 0; i < scans.length; i++) order.set(scans[i] as FdScan, i);
+  const rank = (scan: FdScan): number => order.get(scan) as number;
+  for (const group of groups) if (group.length > 1) group.sort((a, b) => rank(a) - rank(b));
+  return groups.sort((a, b) => rank(a[0] as FdScan) - rank(b[0] as FdScan));
+}
+
+/** pidfd_getfd with one pidfd per process, each duplicate checked against the target's fd. */
+class Duplicates {
+  private readonly pidfds = new Map<number, number>();
+
+  /** A duplicate of the scanned descriptor, close-on-exec; the caller closes it. */
+  take(scan: FdScan): number {
+    const { pid, fd } = scan;
+    let localFd: number;
+    try {
+      localFd = pidfdGetfd(this.pidfd(pid), fd);
+    } catch (error) {
+      throw accessError(error, pid, fd);
+    }
+    // A descriptor closed and reopened since the scan would hand us another file.
+    if (kcmpFilesOf(process.pid, localFd, pid, fd) !== 0) {
+      closeQuietly(localFd);
+      throw new FdcrError('FDCR_E_DUMP_FD_CHANGED', `cannot duplicate pid ${pid} fd ${fd}: it was replaced while it was read`, { pid, fd });
+    }
+    return localFd;
+  }
+
+  closePidfds(): void {
+    for (const pidfd of this.pidfds.values()) closeQuietly(pidfd);
+    this.pidfds.clear();
+  }
+
+  private pidfd(pid: number): number {
+    let pidfd = this.pidfds.get(pid);
+    if (pidfd === undefined) {
+      try {
+        pidfd = pidfdOpen(pid);
+      } catch (error) {
+        throw accessError(error, pid);
+      }
+      this.pidfds.set(pid, pidfd);
+    }
+    return pidfd;
   }
 }

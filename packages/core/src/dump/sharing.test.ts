@@ -1,7 +1,8 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeQuietly, dupCloexec, pipe2 } from '../linux/syscalls.js';
-import { probeProcess } from './collect.js';
+import { closeQuietly, dupCloexec, kcmpFiles, pipe2 } from '../linux/syscalls.js';
+import { collectFiles, probeProcess, scanProcess } from './collect.js';
 import { groupSharedFiles } from './sharing.js';
 
 const opened: number[] = [];
@@ -10,9 +11,20 @@ function track<T extends number[]>(...fds: T): T {
   return fds;
 }
 
+const children: ChildProcess[] = [];
+
 afterEach(() => {
   for (const fd of opened.splice(0)) closeQuietly(fd);
+  for (const child of children.splice(0)) child.kill('SIGKILL');
 });
+
+/** A child that holds `fds` as its fds 3, 4, ... until killed. */
+async function childHolding(fds: number[]): Promise<number> {
+  const child = spawn('sleep', ['30'], { stdio: ['ignore', 'ignore', 'ignore', ...fds] });
+  children.push(child);
+  await new Promise((done) => child.once('spawn', done));
+  return child.pid as number;
+}
 
 function groupsOf(fds: number[]): number[][] {
   const probes = probeProcess(process.pid, fds);
@@ -47,6 +59,49 @@ describe('groupSharedFiles', () => {
     const groups = groupsOf([...files, ...dups]);
     expect(groups).toHaveLength(3);
     expect(groups.map((g) => g.length)).toEqual([201, 201, 201]);
+  });
+});
+
+describe('groupSharedFiles across processes', () => {
+  it('groups descriptors a child inherited with their originals, without duplicating any', async () => {
+    const [r, w] = track(...pipe2());
+    const file = openSync('/proc/self/exe', 'r');
+    const other = openSync('/proc/self/exe', 'r');
+    track(file, other);
+    const pid = await childHolding([r, w, other]);
+    const scans = [...scanProcess(process.pid, [r, w, file]), ...scanProcess(pid, [3, 4, 5])];
+    const groups = groupSharedFiles(scans).map((g) => g.map((s) => `${s.pid === pid ? 'child' : 'self'}:${s.fd}`).sort());
+
+    expect(groups.sort()).toEqual(
+      [[`child:3`, `self:${r}`], [`child:4`, `self:${w}`], [`self:${file}`], ['child:5']].sort(),
+    );
+  });
+});
+
+describe('collectFiles', () => {
+  it('duplicates one descriptor per open file description and shares it with the group', async () => {
+    const [r, w] = track(...pipe2());
+    const dups = track(dupCloexec(r), dupCloexec(r), dupCloexec(w));
+    const pid = await childHolding([r, w]);
+    const { groups, localFds } = collectFiles([process.pid, pid], { [process.pid]: [r, w, ...dups], [pid]: [3, 4] });
+    try {
+      expect(localFds).toHaveLength(2);
+      expect(groups.map((g) => g.map((p) => `${p.pid === pid ? 'child' : 'self'}:${p.fd}`))).toEqual([
+        [`self:${r}`, `self:${dups[0]}`, `self:${dups[1]}`, 'child:3'],
+        [`self:${w}`, `self:${dups[2]}`, 'child:4'],
+      ]);
+      for (const group of groups) expect(new Set(group.map((p) => p.localFd)).size).toBe(1);
+      expect(kcmpFiles(groups[0]![0]!.localFd, r)).toBe(0);
+      expect(kcmpFiles(groups[1]![0]!.localFd, w)).toBe(0);
+    } finally {
+      for (const fd of localFds) closeQuietly(fd);
+    }
+  });
+
+  it('says which descriptor a process does not have', () => {
+    expect(() => collectFiles([process.pid], { [process.pid]: [19_999] })).toThrow(
+      expect.objectContaining({ code: 'FDCR_E_ARG_INVALID', message: `process ${process.pid} has no fd 19999` }),
+    );
   });
 });
 

@@ -12,6 +12,7 @@ export const errorCodes = {
   FDCR_E_DUMP_UNSUPPORTED_FD: 'One or more descriptors have no plugin that handles them.',
   FDCR_E_DUMP_UNSUPPORTED_STATE: 'A plugin found state it cannot capture faithfully.',
   FDCR_E_DUMP_DATA_CHANGED: 'Pending data could not be copied completely without consuming it.',
+  FDCR_E_DUMP_FD_CHANGED: 'A target descriptor was closed or replaced while the dump read it.',
   FDCR_E_PLUGIN_DUPLICATE: 'Two plugins with the same name were registered.',
   FDCR_E_PLUGIN_INVALID: 'A plugin does not implement the plugin contract.',
   FDCR_E_PLUGIN_INCOMPATIBLE: 'A plugin was written for another major version of the plugin API.',
