@@ -5,6 +5,14 @@ import { FdcrError } from '../errors/fdcr-error.js';
 import { O_NONBLOCK } from '../linux/constants.js';
 import { getCloexec, getStatusFlags, raiseNofileLimit, setCloexec, setStatusFlags } from '../linux/syscalls.js';
 import { EXTERNAL_PLUGIN, type ImageContents, type ProcessRecord } from '../model/records.js';
+import {
+  applyCloexecInChildren,
+  canApplyCloexecAtStart,
+  type CloexecTarget,
+  findProgram,
+  isElfProgram,
+  stopBeforeExec,
+} from './cloexec-at-start.js';
 import type { RecreatedFiles } from './recreate.js';
 
 /** What to run in place of an original process. */
@@ -50,21 +58,77 @@ function recordedCommand(record: ProcessRecord): ProcessCommand {
   return { argv, cwd: Buffer.from(record.cwd).toString('utf8') };
 }
 
-function spawnOne(record: ProcessRecord, command: ProcessCommand, stdio: StdioOptions): ChildProcess {
+/**
+ * The descriptor numbers `pid` had with FD_CLOEXEC among those its stdio hands it. Exec
+ * clears the flag on all of them (libuv makes the stdio fds inheritable, and a close-on-exec
+ * descriptor would not survive the exec at all), so these are set again after it.
+ */
+function cloexecFds(pid: number, contents: ImageContents, stdio: StdioOptions): number[] {
+  const given = stdio as ReadonlyArray<unknown>;
+  return contents.descriptors
+    .filter((d) => d.pid === pid && d.cloexec && given[d.fd] !== 'ignore')
+    .map((d) => d.fd)
+    .sort((a, b) => a - b);
+}
+
+function noProgram(record: ProcessRecord, file: string): FdcrError {
+  return new FdcrError('FDCR_E_RESTORE_SPAWN', `cannot start ${file} for process ${record.pid}`, {
+    pid: record.pid,
+    hint: 'check that the command exists and the working directory is accessible',
+  });
+}
+
+/** The program file and arguments of a command. */
+function programOf(record: ProcessRecord, command: ProcessCommand): [string, string[]] {
   const file = 'shell' in command ? '/bin/sh' : command.argv[0];
   const args = 'shell' in command ? ['-c', command.shell] : command.argv.slice(1);
   if (file === undefined || file === '') {
     throw new FdcrError('FDCR_E_RESTORE_SPAWN', `process ${record.pid} has no command to run`, { pid: record.pid });
   }
+  return [file, args];
+}
+
+/**
+ * Whether a process gets its close-on-exec flags through the stop-before-exec wrapper: only
+ * when it had any, and only for a command whose program is a binary exec starts directly.
+ */
+function wrapsForCloexec(
+  record: ProcessRecord,
+  command: ProcessCommand,
+  cloexec: readonly number[],
+): boolean {
+  if (cloexec.length === 0 || !canApplyCloexecAtStart()) return false;
+
+  // Limitation: a shell command (`--exec`) gets every descriptor without FD_CLOEXEC: its
+  // shell must keep them open to hand them on to the program it runs.
+  if ('shell' in command) return false;
+
+  const [file] = programOf(record, command);
+  const path = findProgram(file, command.cwd);
+  if (path === undefined) throw noProgram(record, file);
+
+  // Limitation: a script (a version-manager shim, a launcher) gets every descriptor without
+  // FD_CLOEXEC, as the program it may exec needs them open; a binary launcher (env, nice)
+  // gets the flags itself, and its exec then closes those descriptors.
+  return isElfProgram(path);
+}
+
+/**
+ * Spawns the command of one process. With `wrapped`, the program is started through the
+ * stop-before-exec shell, so that its close-on-exec flags can be set before it runs.
+ */
+function spawnOne(
+  record: ProcessRecord,
+  command: ProcessCommand,
+  stdio: StdioOptions,
+  wrapped: boolean,
+): ChildProcess {
+  const [file, args] = programOf(record, command);
   // libuv moves descriptors out of the way while it arranges them: allow twice the count.
   raiseNofileLimit(2 * (stdio as unknown[]).length + 64);
-  const child = spawn(file, args, { cwd: command.cwd, stdio });
-  if (child.pid === undefined) {
-    throw new FdcrError('FDCR_E_RESTORE_SPAWN', `cannot start ${file} for process ${record.pid}`, {
-      pid: record.pid,
-      hint: 'check that the command exists and the working directory is accessible',
-    });
-  }
+  const [run, runArgs] = wrapped ? stopBeforeExec(file, args) : [file, args];
+  const child = spawn(run, runArgs, { cwd: command.cwd, stdio });
+  if (child.pid === undefined) throw noProgram(record, file);
   return child;
 }
 
@@ -121,14 +185,22 @@ export function startProcesses(
   commands: ReadonlyMap<number, ProcessCommand>,
 ): StartedProcess[] {
   const started: StartedProcess[] = [];
+  const traced: CloexecTarget[] = [];
   const unhide = hideOwnDescriptors();
   try {
     for (const record of contents.processes) {
       const command = commands.get(record.pid) ?? recordedCommand(record);
       const stdio = stdioFor(record.pid, contents, files);
-      started.push({ originalPid: record.pid, child: spawnOne(record, command, stdio) });
+      const cloexec = cloexecFds(record.pid, contents, stdio);
+      const wrapped = wrapsForCloexec(record, command, cloexec);
+      const child = spawnOne(record, command, stdio, wrapped);
+      started.push({ originalPid: record.pid, child });
+      // Before the tracer releases the wrapper, so the program finds O_NONBLOCK from its start.
       reapplyNonblock(record.pid, contents, files);
+      if (wrapped) traced.push({ originalPid: record.pid, pid: child.pid ?? 0, fds: cloexec });
     }
+    // The wrappers wait, stopped, until the one tracer for them all has set their flags.
+    if (traced.length > 0) applyCloexecInChildren(traced);
   } catch (error) {
     for (const s of started) s.child.kill('SIGKILL');
     throw error;
