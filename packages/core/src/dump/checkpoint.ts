@@ -4,7 +4,6 @@ import { FdcrError } from '../errors/fdcr-error.js';
 import { ImageWriter } from '../image/image-writer.js';
 import { FORMAT_MAJOR, FORMAT_MINOR } from '../image/format.js';
 import { listTree, procError, readArgv, readCwd, readProcStat } from '../linux/proc.js';
-import { closeQuietly } from '../linux/syscalls.js';
 import { EXTERNAL_PLUGIN, type EntityRecord, type ProcessRecord } from '../model/records.js';
 import type { CheckpointContext, FdPlugin, FdProbe, OpenFile } from '../plugin/fd-plugin.js';
 import type { Logger } from '../plugin/logger.js';
@@ -13,7 +12,7 @@ import { LOGGER } from '../plugin/tokens.js';
 import { FDCR_VERSION } from '../version.js';
 import { trackProgress, type ProgressListener, type ProgressTracker } from '../api/progress.js';
 import { classify, describeProbe } from './classify.js';
-import { collectFiles, type CollectedFiles } from './collect.js';
+import { collectFiles, openFileOf, type CollectedFiles } from './collect.js';
 import { ExtraFiles } from './extra-files.js';
 import { freezeProcesses, type Frozen } from './freezer.js';
 
@@ -108,7 +107,7 @@ export async function checkpoint(container: DependencyContainer, options: Checkp
     throw error;
   } finally {
     frozen?.thaw();
-    for (const fd of collected?.localFds ?? []) closeQuietly(fd);
+    collected?.close();
   }
 }
 
@@ -186,11 +185,7 @@ class CheckpointRun {
 
   /** One OpenFile per open file description (groups come in the order of their first fd). */
   private openFiles(groups: readonly (readonly FdProbe[])[]): OpenFile[] {
-    return groups.map((group, index) => ({
-      ...(group[0] as FdProbe),
-      entityId: index + 1,
-      holders: group.map((p) => ({ pid: p.pid, fd: p.fd, cloexec: p.info.cloexec })),
-    }));
+    return groups.map((group, index) => openFileOf(group, index + 1));
   }
 
   /**

@@ -2,19 +2,27 @@ import { existsSync } from 'node:fs';
 import { FdcrError, isFdcrError } from '../errors/fdcr-error.js';
 import { listFds, procError, ptraceHint } from '../linux/proc.js';
 import { ProcFdReader } from '../linux/proc-fd.js';
-import { closeQuietly, getNofileLimit, kcmpFilesOf, pidfdGetfd, pidfdOpen, raiseNofileLimit } from '../linux/syscalls.js';
-import type { FdProbe } from '../plugin/fd-plugin.js';
+import {
+  closeQuietly,
+  getNofileLimit,
+  kcmpFilesOf,
+  pidfdGetfd,
+  pidfdOpen,
+  raiseNofileLimit,
+  reserveFdTable,
+} from '../linux/syscalls.js';
+import type { DescriptorRef, FdProbe, OpenFile } from '../plugin/fd-plugin.js';
 import { groupSharedFiles } from './sharing.js';
 
 /** What fdcr learns about a target descriptor from /proc, without duplicating it. */
 export type FdScan = Omit<FdProbe, 'localFd'>;
 
-/** The open files of the targets, grouped by open file description, one duplicate each. */
+/** The open files of the targets, grouped by open file description. */
 export interface CollectedFiles {
-  /** Descriptors sharing an open file description; all carry that description's localFd. */
+  /** Descriptors sharing an open file description; all share that description's localFd. */
   groups: FdProbe[][];
-  /** fdcr's duplicates, one per group: the caller closes each of these exactly once. */
-  localFds: number[];
+  /** Closes every duplicate taken (through `localFd`) and the pidfds: call once, at the end. */
+  close(): void;
 }
 
 function errnoOf(error: unknown): string | undefined {
@@ -96,11 +104,14 @@ export function probeProcess(pid: number, only?: readonly number[]): FdProbe[] {
 }
 
 /**
- * Scans the descriptors of all `pids`, groups them by open file description (kcmp between
- * the target processes, see groupSharedFiles) and duplicates one representative per group,
- * the one plugins read through. fdcr thus holds one fd per open file description, not one
- * per target descriptor. The targets must be frozen, so that fd N still refers to the
- * scanned file when it is duplicated; each duplicate is checked with kcmp all the same.
+ * Scans the descriptors of all `pids` and groups them by open file description (kcmp
+ * between the target processes, see groupSharedFiles). Nothing is duplicated up front: the
+ * first read of `localFd` on any member of a group duplicates that group's first descriptor
+ * with pidfd_getfd, and every member returns that one duplicate. fdcr thus holds at most
+ * one fd per open file description, and none for files no plugin reads through (a regular
+ * file's plugin needs only what /proc said; pidfd_getfd costs about 15 µs here). The
+ * targets must stay frozen until `close`, so that fd N still refers to the scanned file when
+ * it is duplicated; each duplicate is checked with kcmp all the same.
  */
 export function collectFiles(pids: readonly number[], only?: Readonly<Record<number, readonly number[]>>): CollectedFiles {
   const scans: FdScan[] = [];
@@ -109,23 +120,72 @@ export function collectFiles(pids: readonly number[], only?: Readonly<Record<num
     for (const scan of found) scans.push(scan);
   }
   const ordered = inScanOrder(groupSharedFiles(scans), scans);
-  // One duplicate per open file description is held until the dump ends; make room for them.
+  // At most one duplicate per open file description is held until the dump ends.
   const wanted = ordered.length + 4096;
   if (getNofileLimit()[0] < wanted) raiseNofileLimit(wanted);
+  reserveFdTable(ordered.length + 64);
   const duplicates = new Duplicates();
-  const localFds: number[] = [];
-  try {
-    const groups = ordered.map((group) => {
-      const localFd = duplicates.take(group[0] as FdScan);
-      localFds.push(localFd);
-      return group.map((scan): FdProbe => ({ ...scan, localFd }));
-    });
-    return { groups, localFds };
-  } catch (error) {
-    for (const fd of localFds) closeQuietly(fd);
-    throw error;
-  } finally {
-    duplicates.closePidfds();
+  const groups = ordered.map((group) => {
+    const shared = new SharedDuplicate(group[0] as FdScan, duplicates);
+    return group.map((scan): FdProbe => new CollectedProbe(scan, shared));
+  });
+  return { groups, close: () => duplicates.close() };
+}
+
+/** The OpenFile of a group from collectFiles: its first descriptor, sharing the duplicate. */
+export function openFileOf(group: readonly FdProbe[], entityId: number): OpenFile {
+  const first = group[0] as CollectedProbe;
+  const holders = group.map((p) => ({ pid: p.pid, fd: p.fd, cloexec: p.info.cloexec }));
+  return new CollectedOpenFile(first, first.shared, entityId, holders);
+}
+
+/** One open file description's duplicate in fdcr, taken on first use. */
+class SharedDuplicate {
+  private fd: number | undefined;
+
+  constructor(
+    private readonly scan: FdScan,
+    private readonly duplicates: Duplicates,
+  ) {}
+
+  get(): number {
+    this.fd ??= this.duplicates.take(this.scan);
+    return this.fd;
+  }
+}
+
+/** A scanned descriptor whose `localFd` is its open file description's shared duplicate. */
+class CollectedProbe implements FdProbe {
+  readonly pid: number;
+  readonly fd: number;
+  readonly stat: FdScan['stat'];
+  readonly info: FdScan['info'];
+  readonly link: Buffer;
+
+  constructor(
+    scan: FdScan,
+    readonly shared: SharedDuplicate,
+  ) {
+    this.pid = scan.pid;
+    this.fd = scan.fd;
+    this.stat = scan.stat;
+    this.info = scan.info;
+    this.link = scan.link;
+  }
+
+  get localFd(): number {
+    return this.shared.get();
+  }
+}
+
+class CollectedOpenFile extends CollectedProbe implements OpenFile {
+  constructor(
+    scan: FdScan,
+    shared: SharedDuplicate,
+    readonly entityId: number,
+    readonly holders: readonly DescriptorRef[],
+  ) {
+    super(scan, shared);
   }
 }
 
@@ -141,6 +201,7 @@ function inScanOrder(groups: FdScan[][], scans: readonly FdScan[]): FdScan[][] {
 /** pidfd_getfd with one pidfd per process, each duplicate checked against the target's fd. */
 class Duplicates {
   private readonly pidfds = new Map<number, number>();
+  private readonly taken: number[] = [];
 
   /** A duplicate of the scanned descriptor, close-on-exec; the caller closes it. */
   take(scan: FdScan): number {
@@ -156,7 +217,14 @@ class Duplicates {
       closeQuietly(localFd);
       throw new FdcrError('FDCR_E_DUMP_FD_CHANGED', `cannot duplicate pid ${pid} fd ${fd}: it was replaced while it was read`, { pid, fd });
     }
+    this.taken.push(localFd);
     return localFd;
+  }
+
+  /** Closes every duplicate taken and the pidfds. */
+  close(): void {
+    for (const fd of this.taken.splice(0)) closeQuietly(fd);
+    this.closePidfds();
   }
 
   closePidfds(): void {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeQuietly, dupCloexec, kcmpFiles, pipe2 } from '../linux/syscalls.js';
 import { collectFiles, probeProcess, scanProcess } from './collect.js';
@@ -17,6 +17,10 @@ afterEach(() => {
   for (const fd of opened.splice(0)) closeQuietly(fd);
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
+
+function openCount(): number {
+  return readdirSync('/proc/self/fd').length;
+}
 
 /** A child that holds `fds` as its fds 3, 4, ... until killed. */
 async function childHolding(fds: number[]): Promise<number> {
@@ -79,23 +83,30 @@ describe('groupSharedFiles across processes', () => {
 });
 
 describe('collectFiles', () => {
-  it('duplicates one descriptor per open file description and shares it with the group', async () => {
+  it('duplicates one descriptor per open file description, on first use, shared by the group', async () => {
     const [r, w] = track(...pipe2());
     const dups = track(dupCloexec(r), dupCloexec(r), dupCloexec(w));
     const pid = await childHolding([r, w]);
-    const { groups, localFds } = collectFiles([process.pid, pid], { [process.pid]: [r, w, ...dups], [pid]: [3, 4] });
+    const before = openCount();
+    const { groups, close } = collectFiles([process.pid, pid], { [process.pid]: [r, w, ...dups], [pid]: [3, 4] });
     try {
-      expect(localFds).toHaveLength(2);
       expect(groups.map((g) => g.map((p) => `${p.pid === pid ? 'child' : 'self'}:${p.fd}`))).toEqual([
         [`self:${r}`, `self:${dups[0]}`, `self:${dups[1]}`, 'child:3'],
         [`self:${w}`, `self:${dups[2]}`, 'child:4'],
       ]);
-      for (const group of groups) expect(new Set(group.map((p) => p.localFd)).size).toBe(1);
-      expect(kcmpFiles(groups[0]![0]!.localFd, r)).toBe(0);
-      expect(kcmpFiles(groups[1]![0]!.localFd, w)).toBe(0);
+      expect(openCount()).toBe(before);
+
+      const reads = groups.map((g) => g.map((p) => p.localFd));
+
+      // Two duplicates and the pidfd they were taken through.
+      expect(openCount()).toBe(before + 3);
+      for (const fds of reads) expect(new Set(fds).size).toBe(1);
+      expect(kcmpFiles(reads[0]![0]!, r)).toBe(0);
+      expect(kcmpFiles(reads[1]![0]!, w)).toBe(0);
     } finally {
-      for (const fd of localFds) closeQuietly(fd);
+      close();
     }
+    expect(openCount()).toBe(before);
   });
 
   it('says which descriptor a process does not have', () => {

@@ -1,4 +1,4 @@
-import { fstatSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import koffi, { type TypeObject } from 'koffi';
 import { isFdcrError } from '../errors/fdcr-error.js';
 import { bindLibc, bindLibcRaw, errnoName, lastErrno, syscallError } from './libc.js';
@@ -210,6 +210,22 @@ export function raiseNofileLimit(wanted: number): void {
   } catch (error) {
     if (!isFdcrError(error) || error.errno !== 'EPERM') throw error;
     if (soft < hard) rlimit().call(0, RLIMIT_NOFILE, { cur: hard, max: hard }, null);
+  }
+}
+
+/**
+ * Grows this process's descriptor table once so that fds up to `highest` fit. The kernel
+ * grows it by doubling as fds are opened, and in a multi-threaded process (node always is)
+ * each growth waits for an RCU grace period, several milliseconds here: when thousands of fds
+ * are about to be opened, one growth up front replaces several. Capped by RLIMIT_NOFILE.
+ */
+export function reserveFdTable(highest: number): void {
+  const target = Math.min(highest, getNofileLimit()[0] - 1);
+  const anchor = openSync('/dev/null', 'r');
+  try {
+    closeQuietly(fcntl(anchor, F_DUPFD_CLOEXEC, target));
+  } finally {
+    closeSync(anchor);
   }
 }
 
