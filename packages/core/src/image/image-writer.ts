@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { FdcrError } from '../errors/fdcr-error.js';
-import { writeFully } from '../linux/syscalls.js';
+import { writevFully } from '../linux/syscalls.js';
 import type {
   DescriptorRecord,
   EntityRecord,
@@ -27,6 +27,9 @@ import {
 import { Wire } from './wire-keys.js';
 
 const BUFFER_SIZE = 1024 * 1024;
+
+/** Data chunks from this size on are written straight from the caller's buffer, uncopied. */
+const DIRECT_WRITE_MIN = 64 * 1024;
 
 function ioError(action: string, target: string, error: unknown): FdcrError {
   const code = (error as NodeJS.ErrnoException).code ?? String(error);
@@ -168,34 +171,43 @@ export class ImageWriter {
     if (payload.length > MAX_PAYLOAD) {
       throw new FdcrError('FDCR_E_IMAGE_TOO_LARGE', `cannot write a ${kindName(kind)} record of ${payload.length} bytes to image ${this.target} (limit ${MAX_PAYLOAD})`, { path: this.target });
     }
-    const head = Buffer.allocUnsafe(FRAME_HEAD_SIZE);
-    head.writeUInt8(kind, 0);
-    head.writeUInt32LE(payload.length, 1);
-    const tail = Buffer.allocUnsafe(FRAME_TAIL_SIZE);
-    tail.writeUInt32LE(crc32(payload, crc32(head)), 0);
-    this.append(head);
+    const crc = crc32(payload, this.appendHead(kind, payload.length));
     this.append(payload);
-    this.append(tail);
+    this.appendCrc(crc);
     this.frames++;
   }
 
   /**
    * A `{s, d}` data record framed without passing the data through the CBOR encoder: the
-   * bytes are those encodeCbor would produce (pinned by the golden test), but the chunk is
-   * copied once, into the output buffer, instead of twice. This is the bulk data path.
+   * bytes are those encodeCbor would produce (pinned by the golden test). A large chunk is
+   * not copied into the output buffer at all but written after it with one writev; a small
+   * one is copied once, so that many small chunks still make few writes. This is the bulk
+   * data path.
    */
   private plainDataFrame(stream: number, data: Uint8Array): void {
     const prefix = plainDataPrefix(stream, data.length);
-    const head = Buffer.allocUnsafe(FRAME_HEAD_SIZE);
-    head.writeUInt8(RecordKind.data, 0);
-    head.writeUInt32LE(prefix.length + data.length, 1);
-    const tail = Buffer.allocUnsafe(FRAME_TAIL_SIZE);
-    tail.writeUInt32LE(crc32(data, crc32(prefix, crc32(head))), 0);
-    this.append(head);
+    const crc = crc32(data, crc32(prefix, this.appendHead(RecordKind.data, prefix.length + data.length)));
     this.append(prefix);
-    this.append(data);
-    this.append(tail);
+    if (data.length >= DIRECT_WRITE_MIN) this.outputAfterBuffer(data);
+    else this.append(data);
+    this.appendCrc(crc);
     this.frames++;
+  }
+
+  /** Appends a frame head; returns the CRC-32 of it, which the frame's checksum starts from. */
+  private appendHead(kind: number, length: number): number {
+    if (this.used + FRAME_HEAD_SIZE > this.buffer.length) this.flush();
+    const start = this.used;
+    this.buffer[start] = kind;
+    this.buffer.writeUInt32LE(length, start + 1);
+    this.used += FRAME_HEAD_SIZE;
+    return crc32(this.buffer.subarray(start, this.used));
+  }
+
+  private appendCrc(crc: number): void {
+    if (this.used + FRAME_TAIL_SIZE > this.buffer.length) this.flush();
+    this.buffer.writeUInt32LE(crc, this.used);
+    this.used += FRAME_TAIL_SIZE;
   }
 
   private append(bytes: Uint8Array): void {
@@ -203,24 +215,30 @@ export class ImageWriter {
       this.flush();
     }
     if (bytes.length >= this.buffer.length) {
-      this.output(bytes);
+      this.output([bytes]);
       return;
     }
     this.buffer.set(bytes, this.used);
     this.used += bytes.length;
   }
 
+  /** Writes what is buffered and then `bytes` in one writev, leaving the buffer empty. */
+  private outputAfterBuffer(bytes: Uint8Array): void {
+    this.output(this.used > 0 ? [this.buffer.subarray(0, this.used), bytes] : [bytes]);
+    this.used = 0;
+  }
+
   private flush(): void {
     if (this.used > 0) {
-      this.output(this.buffer.subarray(0, this.used));
+      this.output([this.buffer.subarray(0, this.used)]);
       this.used = 0;
     }
   }
 
-  private output(bytes: Uint8Array): void {
+  private output(parts: Uint8Array[]): void {
     try {
-      writeFully(this.fd, bytes);
-      this.written += bytes.length;
+      writevFully(this.fd, parts);
+      for (const part of parts) this.written += part.length;
     } catch (error) {
       throw ioError('write', this.target, error);
     }

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync, writevSync } from 'node:fs';
 import koffi, { type TypeObject } from 'koffi';
 import { isFdcrError } from '../errors/fdcr-error.js';
 import { bindLibc, bindLibcRaw, errnoName, lastErrno, syscallError } from './libc.js';
@@ -262,6 +262,29 @@ export function writeFully(fd: number, data: Uint8Array): void {
         throw error;
       }
       sleepMs(1);
+    }
+  }
+}
+
+/**
+ * Writes all of `parts` to `fd`, in order, with as few writev calls as the kernel allows,
+ * waiting briefly whenever a non-blocking fd is full.
+ */
+export function writevFully(fd: number, parts: readonly Uint8Array[]): void {
+  const rest = parts.filter((part) => part.length > 0);
+  while (rest.length > 0) {
+    let done: number;
+    try {
+      done = writevSync(fd, rest);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      sleepMs(1);
+      continue;
+    }
+    while (done > 0) {
+      const first = rest[0] as Uint8Array;
+      if (done < first.length) rest[0] = first.subarray(done), (done = 0);
+      else done -= first.length, rest.shift();
     }
   }
 }
