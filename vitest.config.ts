@@ -5,6 +5,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
   test: {
+    // Integration tests mostly wait on the processes they start: four files at a time keep
+    // two cores busy.
+    maxWorkers: 4,
     projects: [
       {
         extends: true,
