@@ -70,7 +70,7 @@ export class FilePlugin implements FdPlugin {
     const options = parseFileOptions(ctx.options);
     const base = openBase(options.root);
     try {
-      const env: ReopenEnv = { base, allowChanged: options.allowChanged };
+      const env: ReopenEnv = { base, allowChanged: options.allowChanged, boot: ctx.header.boot };
       const deleted = new Map<number, EntityRecord[]>();
       for (const entity of entities) {
         if (entity.kind !== 'deleted') ctx.provide(entity.id, reopenEntity(entity, env));

@@ -3,7 +3,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { FdcrError } from '../errors/fdcr-error.js';
 import { ImageWriter } from '../image/image-writer.js';
 import { FORMAT_MAJOR, FORMAT_MINOR } from '../image/format.js';
-import { listTree, procError, readArgv, readCwd, readProcStat } from '../linux/proc.js';
+import { listTree, procError, readArgv, readCwd, readProcStat, readBootId } from '../linux/proc.js';
 import { EXTERNAL_PLUGIN, type EntityRecord, type ProcessRecord } from '../model/records.js';
 import type { CheckpointContext, FdPlugin, FdProbe, OpenFile } from '../plugin/fd-plugin.js';
 import type { Logger } from '../plugin/logger.js';
@@ -149,6 +149,7 @@ class CheckpointRun {
       arch: process.arch,
       host: hostname(),
       time: new Date().toISOString(),
+      boot: readBootId(),
     });
     for (const record of processes) this.writer.writeProcess(record);
   }

@@ -61,9 +61,11 @@ const isStamp = (v: unknown): boolean =>
 const isStamps = (v: unknown): boolean => isObject(v) && Object.values(v).every(isStamp);
 
 // What the reader requires of each record kind, by model field; `arch` is informational.
+const isOptionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
+
 const HEADER: Spec<ImageHeader> = {
   format: isInt, minor: isInt, fdcr: isString, plugins: isStamps,
-  kernel: isString, host: isString, time: isString,
+  kernel: isString, host: isString, time: isString, boot: isOptionalString,
 };
 const PROCESS: Spec<ProcessRecord> = {
   pid: isId, ppid: isInt, comm: isString, argv: isBytesList, cwd: isBytes,

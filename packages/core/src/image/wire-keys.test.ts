@@ -6,7 +6,7 @@ import { WireKeys, WireTable } from './wire-keys.js';
 describe('WireKeys', () => {
   it('keeps the wire key of every field of format 1.0', () => {
     expect(WireKeys).toEqual({
-      header: { format: 'f', minor: 'm', fdcr: 'w', plugins: 'p', kernel: 'k', arch: 'a', host: 'h', time: 't' },
+      header: { format: 'f', minor: 'm', fdcr: 'w', plugins: 'p', kernel: 'k', arch: 'a', host: 'h', time: 't', boot: 'b' },
       stamp: { version: 'v', state: 's' },
       process: { pid: 'p', ppid: 'pp', comm: 'c', argv: 'a', cwd: 'w' },
       object: { id: 'i', plugin: 'p', kind: 'k', state: 's' },

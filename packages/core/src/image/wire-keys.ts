@@ -36,7 +36,7 @@ interface TrailerFields {
  */
 export const WireKeys = {
   header: {
-    format: 'f', minor: 'm', fdcr: 'w', plugins: 'p', kernel: 'k', arch: 'a', host: 'h', time: 't',
+    format: 'f', minor: 'm', fdcr: 'w', plugins: 'p', kernel: 'k', arch: 'a', host: 'h', time: 't', boot: 'b',
   },
   stamp: { version: 'v', state: 's' },
   process: { pid: 'p', ppid: 'pp', comm: 'c', argv: 'a', cwd: 'w' },

@@ -200,3 +200,11 @@ export function listTree(pid: number): number[] {
   }
   return result;
 }
+
+let bootId: string | undefined;
+
+/** The kernel's boot id (/proc/sys/kernel/random/boot_id), read once. */
+export function readBootId(): string {
+  bootId ??= readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+  return bootId;
+}

@@ -60,6 +60,11 @@ export interface ImageHeader {
   arch: string;
   host: string;
   time: string;
+  /**
+   * Kernel boot id of the machine that wrote the image. Inode and device numbers identify a
+   * file only within one boot of one machine, so plugins compare them only when it matches.
+   */
+  boot?: string;
 }
 
 /** One chunk of saved data of a stream. `message` marks a chunk that is a whole message. */

@@ -1,6 +1,6 @@
 import type { BigIntStats } from 'node:fs';
 import type { FdInfo } from '../linux/proc.js';
-import type { DataChunk, EntityRecord, ObjectRecord } from '../model/records.js';
+import type { DataChunk, EntityRecord, ImageHeader, ObjectRecord } from '../model/records.js';
 import type { Logger } from './logger.js';
 
 /** Major version of the plugin contract; a plugin written for another one is rejected. */
@@ -102,6 +102,8 @@ export interface CheckpointContext {
 export interface RestoreContext {
   readonly logger: Logger;
   readonly options: Readonly<Record<string, unknown>>;
+  /** The image header: where and when it was written. */
+  readonly header: ImageHeader;
   /** Shared objects of the image by id. */
   readonly objects: ReadonlyMap<number, ObjectRecord>;
   /** Every entity of the image by id, including other plugins'. */

@@ -131,6 +131,7 @@ function makeContext(
   return {
     logger,
     options: (pluginOptions?.[plugin.meta.name] ?? {}) as Record<string, unknown>,
+    header: contents.header,
     objects: new Map(contents.objects.map((o) => [o.id, o])),
     entities: new Map(contents.entities.map((e) => [e.id, e])),
     data: (stream) => (progress === undefined ? reader.data(stream) : counted(reader.data(stream), progress)),

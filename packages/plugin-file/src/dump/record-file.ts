@@ -3,7 +3,6 @@ import { FdcrError, linux, type EntityInput, type OpenFile } from '@fdcr/core';
 import { memoryDeviceName } from '../devices.js';
 import { identityOf, type FileEntityState, type FileKind } from '../file-state.js';
 import { hasDeletedMark, showPath } from '../link.js';
-import { bootId } from '../machine.js';
 
 const { O_PATH, S_IFCHR, S_IFDIR, S_IFMT, S_IFREG } = linux;
 
@@ -52,7 +51,8 @@ export function recordPathFile(file: OpenFile, kind: FileKind): EntityInput {
     state.device = memoryDeviceName(file.stat.rdev);
     state.rdev = file.stat.rdev.toString();
   } else {
-    Object.assign(state, identityOf(file.stat), { boot: bootId() });
+    // The boot id that makes inode and device comparable is in the image header, once.
+    Object.assign(state, identityOf(file.stat));
   }
   return { kind, state: state as unknown as Record<string, unknown> };
 }

@@ -12,6 +12,8 @@ import { openRecorded, type PathBase } from './open-path.js';
 export interface ReopenEnv {
   base: PathBase;
   allowChanged: boolean;
+  /** Boot id of the machine that wrote the image (from its header). */
+  boot: string | undefined;
 }
 
 function stateError(entity: EntityRecord, what: string): FdcrError {
@@ -42,7 +44,7 @@ function checkUnchanged(fd: number, entity: EntityRecord, state: FileEntityState
   const now = identityOf(fstatSync(fd, { bigint: true }));
   const changes = findChanges(state as FileIdentity, now, {
     // Inode numbers mean nothing under another root, on another machine or after a reboot.
-    identity: env.base.rootFd === undefined && state.boot === bootId(),
+    identity: env.base.rootFd === undefined && (state.boot ?? env.boot) === bootId(),
     content: entity.kind === 'file',
     appendOnly: isAppendOnly(entity.flags),
   });
