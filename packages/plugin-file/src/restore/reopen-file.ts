@@ -4,7 +4,6 @@ import { findChanges } from '../changes.js';
 import { identityOf, parseEntityState, type FileEntityState, type FileIdentity } from '../file-state.js';
 import { isAppendOnly, lateFlags, reopenFlags } from '../flags.js';
 import { showPath } from '../link.js';
-import { bootId } from '../machine.js';
 import { lseek, SEEK_SET, AT_FDCWD, openat2 } from '../sys.js';
 import { openRecorded, type PathBase } from './open-path.js';
 
@@ -44,7 +43,7 @@ function checkUnchanged(fd: number, entity: EntityRecord, state: FileEntityState
   const now = identityOf(fstatSync(fd, { bigint: true }));
   const changes = findChanges(state as FileIdentity, now, {
     // Inode numbers mean nothing under another root, on another machine or after a reboot.
-    identity: env.base.rootFd === undefined && (state.boot ?? env.boot) === bootId(),
+    identity: env.base.rootFd === undefined && (state.boot ?? env.boot) === linux.readBootId(),
     content: entity.kind === 'file',
     appendOnly: isAppendOnly(entity.flags),
   });
