@@ -56,16 +56,6 @@ def drain(fd):
 def write_all(fd, data):
     done = 0
     while done < len(data): done += os.write(fd, data[done:])
-def fds():
-    # os.listdir(fd) lists through a dup of fd, which would show up in the list: list by
-    # path instead and keep only the descriptors still open once the listing's own is closed.
-    def is_open(fd):
-        try:
-            fcntl.fcntl(fd, fcntl.F_GETFD)
-            return True
-        except OSError:
-            return False
-    return [fd for fd in sorted(int(n) for n in os.listdir('/proc/self/fd')) if is_open(fd)]
 def move(fd, to):
     os.dup2(fd, to, inheritable=False)
     os.close(fd)

@@ -60,13 +60,15 @@ export function script(body: string): string {
  * Starts `python3 -c <prelude + body>` detached through a shell (so the target is not our
  * child, as with a real user's process) and waits until the script calls `ready()`.
  * Standard input is /dev/null and output goes to `<dir>/target.log`. The target leads a
- * session of its own, so that `kill` also ends the processes it forks.
+ * session of its own, so that `kill` also ends the processes it forks, and it first closes
+ * whatever descriptors above 2 it inherited from the test runner, so that its descriptor
+ * table is exactly what `body` sets up.
  */
 export async function startTarget(ws: Workspace, body: string, name = 'target'): Promise<Target> {
   const ready = ws.path(`${name}.ready`);
   const env = { ...process.env, FDCR_READY: ready, FDCR_TEST_OUT: ws.path(`${name}.out`) };
   const log = ws.path(`${name}.log`);
-  const shell = spawn('sh', ['-c', `setsid python3 -c "$1" </dev/null >>"$2" 2>&1 & echo $!`, 'sh', script(body), log], {
+  const shell = spawn('sh', ['-c', `setsid python3 -c "$1" </dev/null >>"$2" 2>&1 & echo $!`, 'sh', script(`os.closerange(3, 1 << 20)\n${body}`), log], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
