@@ -42,6 +42,25 @@ describe('checkpointFds and restoreInto', () => {
     expect(linux.getStatusFlags(200) & linux.O_NONBLOCK).toBe(linux.O_NONBLOCK);
   });
 
+  it('installs at the lowest free fds, the very numbers the recreated pipe first takes', async () => {
+    const [r, w] = linux.pipe2();
+    opened.push(r, w);
+    writeSync(w, 'low');
+    const image = await checkpointFds(container, process.pid, [r, w]);
+    const reader = image.reader();
+    // The next two free numbers: recreating the pipe takes exactly these before installing.
+    const [lowR, lowW] = linux.pipe2();
+    linux.close(lowR);
+    linux.close(lowW);
+    await restoreInto(container, reader, [{ from: r, to: lowR }, { from: w, to: lowW }]);
+    opened.push(lowR, lowW);
+    reader.close();
+    image.close();
+
+    writeSync(lowW, ' fds');
+    expect(readAll(lowR)).toBe('low fds');
+  });
+
   it('refuses a target fd that is already open and creates nothing', async () => {
     const [r, w] = linux.pipe2();
     opened.push(r, w);

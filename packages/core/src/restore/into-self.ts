@@ -5,7 +5,7 @@ import { F_DUPFD_CLOEXEC } from '../linux/constants.js';
 import { closeQuietly, dup3, fcntl, isOpen } from '../linux/syscalls.js';
 import { EXTERNAL_PLUGIN } from '../model/records.js';
 import { openImage } from './restore.js';
-import { recreateEntities } from './recreate.js';
+import { recreateEntities, type RecreatedFiles } from './recreate.js';
 
 /** Where to put one restored descriptor in the calling process. */
 export interface Placement {
@@ -44,7 +44,7 @@ export async function restoreInto(
     });
     const files = await recreateEntities(container, reader, { only: new Set(chosen.map((c) => c.record.entity)) });
     try {
-      install(chosen, files.fds);
+      install(chosen, files);
     } finally {
       files.close();
     }
@@ -55,14 +55,17 @@ export async function restoreInto(
 
 function install(
   chosen: ReadonlyArray<Placement & { record: { entity: number; cloexec: boolean } }>,
-  fds: ReadonlyMap<number, number>,
+  files: RecreatedFiles,
 ): void {
-  // A recreated fd may sit on a number we are about to fill: move all of them above the targets.
-  const floor = Math.max(...chosen.map((c) => c.to)) + 1;
+  // The recreated fds took the lowest free numbers, which may be the very targets: move them
+  // all above the targets and close the originals before anything is installed, or closing
+  // them afterwards would close what was just installed there.
+  const floor = chosen.reduce((top, c) => Math.max(top, c.to), 0) + 1;
   const moved = new Map<number, number>();
   const installed: number[] = [];
   try {
-    for (const [entity, fd] of fds) moved.set(entity, fcntl(fd, F_DUPFD_CLOEXEC, floor));
+    for (const [entity, fd] of files.fds) moved.set(entity, fcntl(fd, F_DUPFD_CLOEXEC, floor));
+    files.close();
     for (const c of chosen) {
       dup3(moved.get(c.record.entity) as number, c.to, c.record.cloexec);
       installed.push(c.to);
