@@ -423,6 +423,9 @@ describe('ImageReader', () => {
     ['an entity naming a missing object', [record(K.entity, entityWire)]],
     ['a descriptor naming a missing process', [record(K.object, objectWire), record(K.entity, entityWire), record(K.descriptor, descriptorWire)]],
     ['a descriptor naming a missing entity', [record(K.process, procWire), record(K.descriptor, descriptorWire)]],
+    // Restore sizes the new process's descriptor table by the highest number.
+    ['a descriptor number of 3,000,000,000', [record(K.process, procWire), record(K.object, objectWire), record(K.entity, entityWire), record(K.descriptor, { ...descriptorWire, f: 3_000_000_000 })]],
+    ['a descriptor number of 2^20', [record(K.process, procWire), record(K.object, objectWire), record(K.entity, entityWire), record(K.descriptor, { ...descriptorWire, f: 1 << 20 })]],
   ])('refuses %s with FDCR_E_IMAGE_CORRUPT', (_what, frames) => {
     expect(codeOf(image([record(RecordKind.header, headerWire), ...frames]))).toBe('FDCR_E_IMAGE_CORRUPT');
   });

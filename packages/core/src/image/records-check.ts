@@ -74,7 +74,13 @@ const OBJECT: Spec<ObjectRecord> = { id: isId, plugin: isString, kind: isString,
 const ENTITY: Spec<EntityRecord> = {
   id: isId, plugin: isString, kind: isString, flags: isInt, object: isOptionalId, state: isObject,
 };
-const DESCRIPTOR: Spec<DescriptorRecord> = { pid: isId, fd: isId, cloexec: isBool, entity: isId };
+/**
+ * Descriptor numbers are below the kernel's default fs.nr_open (2^20). A larger one cannot
+ * have been dumped from a default system, and restoring it would size tables by it.
+ */
+export const MAX_FD = 1 << 20;
+const isFdNumber = (v: unknown): boolean => isId(v) && (v as number) < MAX_FD;
+const DESCRIPTOR: Spec<DescriptorRecord> = { pid: isId, fd: isFdNumber, cloexec: isBool, entity: isId };
 
 /** A checked header in model form: its plugin stamps are renamed as well. */
 function decodeHeader(offset: number, record: unknown): ImageHeader {

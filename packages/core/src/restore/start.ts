@@ -35,7 +35,7 @@ export interface StartedProcess {
 export function stdioFor(pid: number, contents: ImageContents, files: RecreatedFiles): StdioOptions {
   const mine = contents.descriptors.filter((d) => d.pid === pid);
   const entities = new Map(contents.entities.map((e) => [e.id, e]));
-  const top = Math.max(2, ...mine.map((d) => d.fd));
+  const top = mine.reduce((max, d) => Math.max(max, d.fd), 2);
   const stdio: Array<'ignore' | 'inherit' | number> = new Array(top + 1).fill('ignore');
   for (const d of mine) {
     const entity = entities.get(d.entity);
