@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   FORMAT_MAJOR,
@@ -200,5 +200,58 @@ describe('restore', () => {
     await fdcrOk(['dump', '--pid', String(target.pid), '--skip-unsupported', '-o', image]);
     const result = await fdcr(['restore', image, '--', 'sh', '-c', 'exit 7']);
     expect(result.code).toBe(7);
+  });
+});
+
+describe('restore, all or nothing', () => {
+  async function dumped(): Promise<{ image: string; pid: number }> {
+    const target = await startTarget(ws, TARGET);
+    const image = ws.path('f.fdcr');
+    await fdcrOk(['dump', '--pid', String(target.pid), '--skip-unsupported', '-o', image]);
+    return { image, pid: target.pid };
+  }
+
+  it('refuses a command for a pid the image does not hold, echoing it', async () => {
+    const { image, pid } = await dumped();
+    const marker = ws.path('started');
+    const result = await fdcr(['restore', image, '--exec', `${pid}=touch ${marker}`, '--exec', `${pid + 100000}=true`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`^fdcr: FDCR_E_ARG_INVALID: .*process ${pid + 100000}`, 'm'));
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('reports a missing program in one line and starts nothing', async () => {
+    const { image } = await dumped();
+    const result = await fdcr(['restore', image, '--', '/nonexistent/program']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^fdcr: FDCR_E_RESTORE_SPAWN: cannot start \/nonexistent\/program/m);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.stderr).not.toContain("Unhandled 'error' event");
+  });
+
+  it('starts none of several processes when one cannot start (its directory is gone)', async () => {
+    const gone = ws.path('gone');
+    const target = await startTarget(ws, `
+r, w = os.pipe()
+os.dup2(r, 5); os.dup2(w, 6)
+os.mkdir(${JSON.stringify(gone)})
+if os.fork() == 0:
+    os.chdir(${JSON.stringify(gone)})
+    hold()
+time.sleep(0.2)
+ready()
+hold()
+`);
+    const image = ws.path('g.fdcr');
+    await fdcrOk(['dump', '--tree', String(target.pid), '--skip-unsupported', '-o', image]);
+    const pids = JSON.parse((await fdcrOk(['show', image, '--json'])).stdout).processes.map((p: { pid: number }) => p.pid);
+    process.kill(pids[1], 'SIGKILL');
+    rmSync(gone, { recursive: true });
+    const marker = ws.path('first-ran');
+    // The second process re-runs its recorded argv in its recorded, now missing, directory.
+    const result = await fdcr(['restore', image, '--exec', `${pids[0]}=touch ${marker}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^fdcr: FDCR_E_RESTORE_SPAWN: cannot start process \d+: no directory /m);
+    expect(existsSync(marker)).toBe(false);
   });
 });

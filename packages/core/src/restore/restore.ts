@@ -43,6 +43,15 @@ export async function restore(container: DependencyContainer, options: RestoreOp
     if (contents.processes.length === 0) {
       throw new FdcrError('FDCR_E_IMAGE_CORRUPT', `image ${reader.name} holds no process to restore`);
     }
+    const known = new Set(contents.processes.map((p) => p.pid));
+    for (const pid of options.commands?.keys() ?? []) {
+      if (!known.has(pid)) {
+        throw new FdcrError('FDCR_E_ARG_INVALID', `a command was given for process ${pid}, which the image does not hold`, {
+          pid,
+          hint: `the image holds processes ${[...known].join(', ')} (see \`fdcr show\`)`,
+        });
+      }
+    }
     const files = await recreateEntities(container, reader, {
       pluginOptions: options.pluginOptions,
       onProgress: options.onProgress,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { FdcrError } from '../errors/fdcr-error.js';
 import { O_NONBLOCK } from '../linux/constants.js';
@@ -128,8 +128,37 @@ function spawnOne(
   raiseNofileLimit(2 * (stdio as unknown[]).length + 64);
   const [run, runArgs] = wrapped ? stopBeforeExec(file, args) : [file, args];
   const child = spawn(run, runArgs, { cwd: command.cwd, stdio });
+  // A failed spawn also emits 'error' on the next tick; unheard, it would crash the process.
+  child.once('error', () => undefined);
   if (child.pid === undefined) throw noProgram(record, file);
   return child;
+}
+
+/**
+ * Checks that every process's program and working directory exist before the first one is
+ * started: once a restored process runs it may read and write its files, so a failure found
+ * only at the second spawn would leave effects behind.
+ */
+function preflight(plans: ReadonlyArray<{ record: ProcessRecord; command: ProcessCommand }>): void {
+  for (const { record, command } of plans) {
+    const [file] = programOf(record, command);
+    if (command.cwd !== undefined && !isDirectory(command.cwd)) {
+      throw new FdcrError('FDCR_E_RESTORE_SPAWN', `cannot start process ${record.pid}: no directory ${command.cwd}`, {
+        pid: record.pid,
+        path: command.cwd,
+        hint: 'create the directory, or give a command with --exec that runs elsewhere',
+      });
+    }
+    if (findProgram(file, command.cwd) === undefined) throw noProgram(record, file);
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -184,12 +213,16 @@ export function startProcesses(
   files: RecreatedFiles,
   commands: ReadonlyMap<number, ProcessCommand>,
 ): StartedProcess[] {
+  const plans = contents.processes.map((record) => ({
+    record,
+    command: commands.get(record.pid) ?? recordedCommand(record),
+  }));
+  preflight(plans);
   const started: StartedProcess[] = [];
   const traced: CloexecTarget[] = [];
   const unhide = hideOwnDescriptors();
   try {
-    for (const record of contents.processes) {
-      const command = commands.get(record.pid) ?? recordedCommand(record);
+    for (const { record, command } of plans) {
       const stdio = stdioFor(record.pid, contents, files);
       const cloexec = cloexecFds(record.pid, contents, stdio);
       const wrapped = wrapsForCloexec(record, command, cloexec);
