@@ -255,3 +255,40 @@ hold()
     expect(existsSync(marker)).toBe(false);
   });
 });
+
+describe('freezing', () => {
+  it('hands back a signal that arrived while the target was frozen', async () => {
+    const target = await startTarget(ws, `
+import signal, ctypes
+efd = ctypes.CDLL(None).eventfd(0, 0)
+got = []
+signal.signal(signal.SIGUSR1, lambda *a: got.append('usr1'))
+ready()
+while not got: time.sleep(0.01)
+report({'got': got})
+hold()
+`);
+    const plugin = new EventfdPlugin();
+    const container = containerWith(pipePlugin(), plugin);
+    // The signal is sent while the dump holds the target; it must be delivered after.
+    const origCheckpoint = plugin.checkpoint.bind(plugin);
+    plugin.checkpoint = (files, ctx) => {
+      process.kill(target.pid, 'SIGUSR1');
+      origCheckpoint(files, ctx);
+    };
+    await checkpoint(container, { pids: [target.pid], output: ws.path('s.fdcr'), skipUnsupported: true });
+    const deadline = Date.now() + 5000;
+    while (!existsSync(ws.path('target.out')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(JSON.parse(readFileSync(ws.path('target.out'), 'utf8'))).toEqual({ got: ['usr1'] });
+  });
+
+  it('kills the targets before thawing them with kill, and leaves no zombie traced by fdcr', async () => {
+    const target = await startTarget(ws, TARGET);
+    const image = ws.path('k.fdcr');
+    await checkpoint(containerWith(pipePlugin(), new EventfdPlugin()), { pids: [target.pid], output: image, skipUnsupported: true, kill: true });
+    expect(existsSync(image)).toBe(true);
+    const deadline = Date.now() + 5000;
+    while (existsSync(`/proc/${target.pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(`/proc/${target.pid}`)).toBe(false);
+  });
+});

@@ -17,7 +17,8 @@ Options:
   -o, --output FILE      the image to write, or - for standard output
   --skip-unsupported     record fds no plugin handles as external instead of failing
   --max-deleted-size N   largest deleted-but-open file whose data is saved (default 64M)
-  --kill                 kill the targets (SIGKILL) after a successful dump
+  --kill                 kill the targets (SIGKILL) once the image is complete, before
+                         they are thawed, so they cannot run on past the checkpoint
   --json                 print the summary as JSON
 
 Examples:
@@ -52,8 +53,8 @@ export async function dumpCommand(args: string[]): Promise<number> {
     skipUnsupported: values['skip-unsupported'] === true,
     pluginOptions: { file: fileOptions(values['max-deleted-size']) },
     onProgress: values.quiet ? undefined : progressReporter(process.stderr),
+    kill: values.kill === true,
   });
-  if (values.kill) for (const pid of targets) killQuietly(pid);
   const toStdout = values.output === '-';
   if (values.json) (toStdout ? process.stderr : process.stdout).write(`${JSON.stringify(summary)}\n`);
   else if (!values.quiet) {
@@ -73,10 +74,3 @@ function fileOptions(maxDeleted: string | undefined): Record<string, unknown> {
   return { maxDeletedBytes: bytes };
 }
 
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // It exited on its own meanwhile.
-  }
-}

@@ -30,6 +30,11 @@ export interface CheckpointOptions {
   skipUnsupported?: boolean;
   /** Freeze the targets during the dump (default true; must be false for fdcr's own pid). */
   freeze?: boolean;
+  /**
+   * Kill the targets (SIGKILL) once the image is complete, before they are thawed: a target
+   * that ran on between thaw and kill could change state the image no longer matches.
+   */
+  kill?: boolean;
   /** Options for plugins, keyed by plugin name. */
   pluginOptions?: Readonly<Record<string, unknown>>;
   /** Called as data is copied and descriptors are done; not called at all when absent. */
@@ -97,9 +102,13 @@ export async function checkpoint(container: DependencyContainer, options: Checkp
     const run = new CheckpointRun(writer, plugins, logger, pids, options, progress);
     run.writePreamble(pids.map(readProcess));
     await run.writeFiles(collected.groups);
+    if (options.kill === true) {
+      if (ownsWriter) writer.finish();
+      killTargets(pids);
+    }
     frozen?.thaw();
     const frozenMs = performance.now() - frozenAt;
-    if (ownsWriter) writer.finish();
+    if (ownsWriter && options.kill !== true) writer.finish();
     progress?.finish();
     return { ...run.summary(), pids, frozenMs, imageBytes: writer.size, durationMs: performance.now() - started };
   } catch (error) {
@@ -108,6 +117,16 @@ export async function checkpoint(container: DependencyContainer, options: Checkp
   } finally {
     frozen?.thaw();
     collected?.close();
+  }
+}
+
+function killTargets(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone: nothing left to kill.
+    }
   }
 }
 

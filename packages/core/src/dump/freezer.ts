@@ -24,14 +24,53 @@ function freezeError(pid: number, reason: string, cause?: unknown): FdcrError {
   });
 }
 
-/** Waits until a ptrace-seized thread reports its stop, without blocking forever. */
-function awaitTraceStop(pid: number, tid: number): void {
+/**
+ * Waits until a seized thread reports a stop, without blocking forever. Returns the signal
+ * to hand back at detach: the first stop may be a signal-delivery-stop for a signal that
+ * raced the seize, and detaching with 0 would discard that signal. Undefined when the thread
+ * exited instead (a thread may end at any time; that is not an error).
+ */
+function awaitTraceStop(pid: number, tid: number): number | undefined {
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   for (;;) {
-    const [got] = waitpid(tid, WALL | WNOHANG);
-    if (got === tid) return;
+    const [got, status] = waitpid(tid, WALL | WNOHANG);
+    if (got === tid) {
+      if ((status & 0xff) !== 0x7f) return undefined;
+
+      const event = status >>> 16;
+      return event === 0 ? (status >> 8) & 0xff : 0;
+    }
     if (Date.now() > deadline) throw freezeError(pid, `thread ${tid} did not stop`);
     sleepMs(1);
+  }
+}
+
+/**
+ * Lets a seized thread go with `signal` re-delivered. A thread that died while seized (a
+ * dump with `kill`) cannot be detached: its exit is reaped from the trace instead, so that
+ * its real parent gets it.
+ */
+function letGo(tid: number, signal: number): void {
+  try {
+    ptrace(PTRACE_DETACH, tid, signal);
+  } catch {
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    try {
+      while (waitpid(tid, WALL | WNOHANG)[0] === 0 && Date.now() < deadline) sleepMs(1);
+    } catch {
+      // ECHILD: nothing left to reap.
+    }
+  }
+}
+
+/** PTRACE_SEIZE, or false when the thread is already gone. */
+function trySeize(tid: number): boolean {
+  try {
+    ptrace(PTRACE_SEIZE, tid, 0);
+    return true;
+  } catch (error) {
+    if (isFdcrError(error) && error.errno === 'ESRCH') return false;
+    throw error;
   }
 }
 
@@ -41,26 +80,23 @@ function awaitTraceStop(pid: number, tid: number): void {
  * transparently after the detach.
  */
 function seize(pid: number): Hold {
-  const seized: number[] = [];
+  const seized = new Map<number, number>();
   const release = (): void => {
-    for (const tid of seized) {
-      try {
-        ptrace(PTRACE_DETACH, tid, 0);
-      } catch {
-        // A thread that exited meanwhile needs no detach.
-      }
-    }
+    for (const [tid, signal] of seized) letGo(tid, signal);
   };
   try {
     // Threads may be created while we attach; list again until no new ones appear.
     for (let fresh = listThreads(pid); fresh.length > 0; ) {
       for (const tid of fresh) {
-        ptrace(PTRACE_SEIZE, tid, 0);
-        seized.push(tid);
+        if (!trySeize(tid)) continue;
+
+        seized.set(tid, 0);
         ptrace(PTRACE_INTERRUPT, tid, 0);
-        awaitTraceStop(pid, tid);
+        const signal = awaitTraceStop(pid, tid);
+        if (signal === undefined) seized.delete(tid);
+        else seized.set(tid, signal);
       }
-      fresh = listThreads(pid).filter((tid) => !seized.includes(tid));
+      fresh = listThreads(pid).filter((tid) => !seized.has(tid));
     }
   } catch (error) {
     release();

@@ -27,7 +27,7 @@ const pipe2Native = bindLibc('int pipe2(_Out_ int *fds, int flags)');
 const dup3Native = bindLibc('int dup3(int oldfd, int newfd, int flags)');
 const closeNative = bindLibc('int close(int fd)');
 const ioctlIntNative = bindLibc('int ioctl(int fd, unsigned long request, _Out_ int *value)');
-const ptraceNative = bindLibc('long ptrace(long request, int pid, void *addr, void *data)');
+const ptraceNative = bindLibc('long ptrace(long request, int pid, uintptr_t addr, uintptr_t data)');
 const waitpidNative = bindLibc('int waitpid(int pid, _Out_ int *status, int options)');
 
 let rlimitType: TypeObject | undefined;
@@ -169,7 +169,7 @@ export function setPipeSize(fd: number, size: number): number {
 
 /** ptrace with integer addr and data. */
 export function ptrace(request: number, pid: number, data = 0): number {
-  return ptraceNative(request, pid, null, data === 0 ? null : koffi.as(data, 'void *'));
+  return ptraceNative(request, pid, 0, data);
 }
 
 /** waitpid; returns [pid, status]. */
