@@ -2,7 +2,7 @@ import { fstatSync, openSync, writeSync } from 'node:fs';
 import { FdcrError, linux, type EntityRecord, type RestoreContext } from '@fdcr/core';
 import { parsePipeObject, type PipeObjectState } from './pipe-object.js';
 
-const { O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } = linux;
+const { O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY } = linux;
 
 /** Status flags F_SETFL can change; the access mode is fixed at open. */
 const SETTABLE = O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK;
@@ -15,6 +15,8 @@ interface Anchors {
   reopen: (mode: number) => string;
   /** Anchors handed out as entities, which must not be closed here. */
   used: Set<number>;
+  /** Other descriptors held while the ends are opened, closed afterwards. */
+  held?: number[];
 }
 
 function stateError(objectId: number, what: string): FdcrError {
@@ -34,17 +36,27 @@ function anonymousAnchors(): Anchors {
 
 /**
  * Opens a FIFO by path without blocking: an O_RDWR open never waits for a peer, and while
- * we hold it, neither does any other open.
+ * we hold it, neither does any other open. The path is first opened with O_PATH and checked,
+ * so that a recorded path that is now something else (a device, say) is never opened for
+ * real; every end is then opened through that checked O_PATH descriptor.
  */
 function fifoAnchors(path: Buffer, objectId: number): Anchors {
-  const fd = openSync(path, O_RDWR | O_NONBLOCK);
-  if (!fstatSync(fd).isFIFO()) {
-    linux.closeQuietly(fd);
+  const pathFd = openSync(path, O_PATH | O_NOFOLLOW);
+  if (!fstatSync(pathFd).isFIFO()) {
+    linux.closeQuietly(pathFd);
     throw new FdcrError('FDCR_E_PIPE_NOT_FIFO', `cannot restore FIFO ${path.toString('utf8')} (pipe object ${objectId}): the path is not a FIFO`, {
       path: path.toString('utf8'),
     });
   }
-  return { read: fd, write: fd, reopen: () => path.toString('latin1'), used: new Set() };
+  const reopen = (): string => `/proc/self/fd/${pathFd}`;
+  let fd: number;
+  try {
+    fd = openSync(reopen(), O_RDWR | O_NONBLOCK);
+  } catch (error) {
+    linux.closeQuietly(pathFd);
+    throw error;
+  }
+  return { read: fd, write: fd, reopen, used: new Set(), held: [pathFd] };
 }
 
 function setCapacity(anchors: Anchors, state: PipeObjectState, objectId: number): void {
@@ -131,5 +143,6 @@ export function restorePipe(objectId: number, ends: readonly EntityRecord[], ctx
     for (const fd of new Set([anchors.read, anchors.write])) {
       if (!anchors.used.has(fd)) linux.closeQuietly(fd);
     }
+    for (const fd of anchors.held ?? []) linux.closeQuietly(fd);
   }
 }
