@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { FdcrError } from '../errors/fdcr-error.js';
-import { writevFully } from '../linux/syscalls.js';
+import { closeQuietly, writevFully } from '../linux/syscalls.js';
 import type {
   DescriptorRecord,
   EntityRecord,
@@ -133,13 +133,21 @@ export class ImageWriter {
     }
     try {
       fsyncSync(this.fd);
+    } catch (error) {
+      closeQuietly(this.fd);
+      this.removeTemp();
+      throw ioError('finish', this.target, error);
+    }
+    try {
       closeSync(this.fd);
       renameSync(this.tempPath, this.target);
-      syncDirectory(dirname(this.target));
     } catch (error) {
       this.removeTemp();
       throw ioError('finish', this.target, error);
     }
+    // The image is complete and in place; a failed fsync of its directory only leaves the
+    // rename less durable, which is no reason to call the image bad.
+    syncDirectoryQuietly(dirname(this.target));
   }
 
   /** Abandons the image: nothing appears under the final name. */
@@ -272,12 +280,16 @@ function dataRecord(stream: number, data: Uint8Array, message: boolean, extra: u
   return record;
 }
 
-function syncDirectory(path: string): void {
-  const fd = openSync(path, 'r');
+function syncDirectoryQuietly(path: string): void {
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // See finish(): durability of the rename is best effort.
   }
 }
 
