@@ -18,6 +18,11 @@ export const pipePluginMeta: PluginMeta = {
 /**
  * Checkpoints and restores pipes and FIFOs. Each pipe is one shared object (capacity and
  * pending data, saved once); each open end is an entity with its own flags.
+ *
+ * Errors: checkpoint throws FDCR_E_DUMP_DATA_CHANGED when tee cannot copy every pending byte
+ * in one call; restore throws FDCR_E_PIPE_NOT_FIFO when a recorded FIFO path is no longer a
+ * FIFO, FDCR_E_PIPE_CAPACITY when the capacity cannot be set or the data does not fit, and
+ * FDCR_E_PIPE_STATE for an inconsistent record. Failed syscalls surface as FDCR_E_SYSCALL.
  */
 export class PipePlugin implements FdPlugin {
   readonly meta = pipePluginMeta;
