@@ -37,7 +37,8 @@ describe('socketpairErrorCodes', () => {
 
   it('lists every code in its section of docs/errors.md', () => {
     const section = ownSection();
-    const missing = Object.keys(socketpairErrorCodes).filter((code) => !section.includes(`| \`${code}\` |`));
+    const listed = (code: string) => section.includes(`| \`${code}\` |`);
+    const missing = Object.keys(socketpairErrorCodes).filter((code) => !listed(code));
 
     expect(section).not.toBe('');
     expect(missing).toEqual([]);
@@ -51,10 +52,11 @@ describe('socketpairErrorCodes', () => {
   });
 
   it('catalogues every code the package throws that core does not', () => {
-    const known = (code: string) => Object.hasOwn(socketpairErrorCodes, code) || Object.hasOwn(errorCodes, code);
+    const catalogued = (code: string) =>
+      Object.hasOwn(socketpairErrorCodes, code) || Object.hasOwn(errorCodes, code);
     const codes = codesInSource();
 
     expect(codes.length).toBeGreaterThan(0);
-    expect(codes.filter((code) => !known(code))).toEqual([]);
+    expect(codes.filter((code) => !catalogued(code))).toEqual([]);
   });
 });
