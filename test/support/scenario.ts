@@ -51,6 +51,12 @@ def hold():
     while True: time.sleep(3600)
 `;
 
+/**
+ * Closes what a target inherited from the test runner. Only in a target started by
+ * `startTarget`: the same script re-run as a restored process must keep what fdcr gave it.
+ */
+const CLOSE_INHERITED = `if os.environ.pop('FDCR_TEST_TARGET', None) == '1': os.closerange(3, 1 << 20)`;
+
 /** The full source of a scenario script: the prelude, then `body`. */
 export function script(body: string): string {
   return `${PRELUDE}\n${body}\n`;
@@ -66,9 +72,9 @@ export function script(body: string): string {
  */
 export async function startTarget(ws: Workspace, body: string, name = 'target'): Promise<Target> {
   const ready = ws.path(`${name}.ready`);
-  const env = { ...process.env, FDCR_READY: ready, FDCR_TEST_OUT: ws.path(`${name}.out`) };
+  const env = { ...process.env, FDCR_READY: ready, FDCR_TEST_OUT: ws.path(`${name}.out`), FDCR_TEST_TARGET: '1' };
   const log = ws.path(`${name}.log`);
-  const shell = spawn('sh', ['-c', `setsid python3 -c "$1" </dev/null >>"$2" 2>&1 & echo $!`, 'sh', script(`os.closerange(3, 1 << 20)\n${body}`), log], {
+  const shell = spawn('sh', ['-c', `setsid python3 -c "$1" </dev/null >>"$2" 2>&1 & echo $!`, 'sh', script(`${CLOSE_INHERITED}\n${body}`), log], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
