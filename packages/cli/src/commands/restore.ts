@@ -34,6 +34,9 @@ function commandsFrom(execs: string[], command: string[] | undefined): Map<numbe
     map.set(parsePid(spec.slice(0, at), '--exec pid'), { shell: spec.slice(at + 1) });
   }
   if (command !== undefined && command.length === 0) throw new CliUsageError('missing command after --');
+  if (command !== undefined && execs.length > 0) {
+    throw new CliUsageError('give either --exec PID=COMMAND or -- COMMAND, not both', 'see `fdcr restore --help`');
+  }
   return command === undefined ? map : 'single';
 }
 
