@@ -132,3 +132,11 @@ async function runAsNobody(args: string[]): Promise<{ code: number; stderr: stri
     });
   });
 }
+
+describe('fdcr restore arguments', () => {
+  it('refuses --exec together with -- COMMAND as a usage error, before reading the image', async () => {
+    const result = await fdcr(['restore', '/nonexistent.fdcr', '--exec', '1=true', '--', 'true']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^fdcr: FDCR_E_CLI_USAGE: give either --exec PID=COMMAND or -- COMMAND, not both/m);
+  });
+});
