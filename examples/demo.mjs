@@ -1,7 +1,7 @@
 // Live demo: checkpoint a two-process pipeline with data in flight, kill it, restore it,
 // and show that not a byte was lost. Run with `pnpm demo` after `pnpm install`.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,11 @@ step('1. start a pipeline: producer writes lines 0..9999 into a pipe the consume
 // accident would be checkpointed and restored just as faithfully, and the consumer would
 // then wait forever for an EOF that its own stray write end prevents.
 const [readEnd, writeEnd] = linux.pipe2(linux.O_CLOEXEC);
+// Likewise for whatever this demo inherited from its own parent: keep it out of the pipeline.
+for (const name of readdirSync('/proc/self/fd')) {
+  const fd = Number(name);
+  if (fd > 2 && fd !== readEnd && fd !== writeEnd && linux.isOpen(fd)) linux.setCloexec(fd, true);
+}
 const logFd = openSync(log, 'a');
 const python = (name, args, stdio) =>
   spawn('python3', [join(here, 'demo', name), ...args], { stdio });
