@@ -151,11 +151,11 @@ function sendmsgFunction(): MsgCall {
 }
 
 /**
- * sendmsg(2) of `data` with a control buffer (ancillary data such as SCM_RIGHTS); returns
- * -1 instead of throwing when a non-blocking socket is full (EAGAIN).
+ * A struct msghdr for one unnamed message: `data` as its single iovec and `control` as its
+ * ancillary buffer. recvmsg writes `flags` and `controllen` back into it.
  */
-export function sendmsg(fd: number, data: Buffer, control: Buffer, flags: number): number {
-  const msg = {
+function messageHeader(data: Buffer, control: Buffer) {
+  return {
     name: null,
     namelen: 0,
     iov: { base: data, len: data.length },
@@ -164,6 +164,14 @@ export function sendmsg(fd: number, data: Buffer, control: Buffer, flags: number
     controllen: control.length,
     flags: 0,
   };
+}
+
+/**
+ * sendmsg(2) of `data` with a control buffer (ancillary data such as SCM_RIGHTS); returns
+ * -1 instead of throwing when a non-blocking socket is full (EAGAIN).
+ */
+export function sendmsg(fd: number, data: Buffer, control: Buffer, flags: number): number {
+  const msg = messageHeader(data, control);
   const result = Number(sendmsgFunction()(fd, msg, flags | MSG_NOSIGNAL));
   if (result === -1) {
     const errno = koffi.errno();
@@ -178,15 +186,7 @@ export function sendmsg(fd: number, data: Buffer, control: Buffer, flags: number
  * The kernel writes straight into both buffers.
  */
 export function recvmsg(fd: number, data: Buffer, control: Buffer, flags: number): Received | undefined {
-  const msg = {
-    name: null,
-    namelen: 0,
-    iov: { base: data, len: data.length },
-    iovlen: 1,
-    control,
-    controllen: control.length,
-    flags: 0,
-  };
+  const msg = messageHeader(data, control);
   const result = Number(recvmsgFunction()(fd, msg, flags));
   if (result === -1) {
     const errno = koffi.errno();
