@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, fdcr, fdcrOk, killTargets, startTarget, workspace, type Workspace } from './support/scenario.js';
+import { describe, expect, it } from 'vitest';
+import { CLI, fdcr, fdcrOk, startTarget, useWorkspace } from './support/scenario.js';
 
 // The CLI's conventions: help and version, exit codes, JSON shapes, colour, and errors that
 // say what to do next.
@@ -9,14 +9,7 @@ import { CLI, fdcr, fdcrOk, killTargets, startTarget, workspace, type Workspace 
 const COMMANDS = ['dump', 'restore', 'show', 'inspect'];
 const cliVersion = (JSON.parse(readFileSync(new URL('../packages/cli/package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-let ws: Workspace;
-beforeEach(() => {
-  ws = workspace();
-});
-afterEach(() => {
-  killTargets();
-  ws.cleanup();
-});
+const ws = useWorkspace();
 
 describe('fdcr help and version', () => {
   it('lists every command, the exit codes and examples', async () => {
@@ -57,15 +50,15 @@ describe('fdcr errors', () => {
   });
 
   it('explains a refusal to look at another user\'s process', async () => {
-    const target = await startTarget(ws, 'ready()\nhold()');
+    const target = await startTarget(ws(), 'ready()\nhold()');
     const result = await runAsNobody(['inspect', String(target.pid)]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^fdcr: FDCR_E_PROC_PERMISSION: .* EACCES\nhint: run fdcr as root/m);
   });
 
   it('explains an image written by a newer fdcr', async () => {
-    const target = await startTarget(ws, 'ready()\nhold()');
-    const image = ws.path('app.fdcr');
+    const target = await startTarget(ws(), 'ready()\nhold()');
+    const image = ws().path('app.fdcr');
     await fdcrOk(['dump', '--pid', String(target.pid), '-o', image, '--skip-unsupported']);
     const bytes = readFileSync(image);
     bytes.writeUInt16LE(bytes.readUInt16LE(8) + 1, 8);
@@ -76,8 +69,8 @@ describe('fdcr errors', () => {
   });
 
   it('points at inspect when a descriptor is unsupported', async () => {
-    const target = await startTarget(ws, 'e = os.eventfd(0)\nready()\nhold()');
-    const result = await fdcr(['dump', '--pid', String(target.pid), '-o', ws.path('x.fdcr')]);
+    const target = await startTarget(ws(), 'e = os.eventfd(0)\nready()\nhold()');
+    const result = await fdcr(['dump', '--pid', String(target.pid), '-o', ws().path('x.fdcr')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/FDCR_E_DUMP_UNSUPPORTED_FD: .*anon_inode:\[eventfd\]/);
     expect(result.stderr).toContain('hint: use --skip-unsupported');
@@ -87,32 +80,32 @@ describe('fdcr errors', () => {
   });
 
   it('shows the stack only with --verbose', async () => {
-    expect((await fdcr(['show', ws.path('missing.fdcr')])).stderr).not.toMatch(/\n\s+at /);
-    expect((await fdcr(['show', ws.path('missing.fdcr'), '--verbose'])).stderr).toMatch(/\n\s+at /);
+    expect((await fdcr(['show', ws().path('missing.fdcr')])).stderr).not.toMatch(/\n\s+at /);
+    expect((await fdcr(['show', ws().path('missing.fdcr'), '--verbose'])).stderr).toMatch(/\n\s+at /);
   });
 });
 
 describe('fdcr output conventions', () => {
   it('prints a dump summary as JSON with a stable set of keys, and no progress off a terminal', async () => {
-    const target = await startTarget(ws, 'r, w = os.pipe()\nos.write(w, b"x" * 1000)\nready()\nhold()');
-    const result = await fdcrOk(['dump', '--pid', String(target.pid), '-o', ws.path('a.fdcr'), '--skip-unsupported', '--json']);
+    const target = await startTarget(ws(), 'r, w = os.pipe()\nos.write(w, b"x" * 1000)\nready()\nhold()');
+    const result = await fdcrOk(['dump', '--pid', String(target.pid), '-o', ws().path('a.fdcr'), '--skip-unsupported', '--json']);
     expect(Object.keys(JSON.parse(result.stdout)).sort()).toEqual(
       ['dataBytes', 'descriptors', 'durationMs', 'entities', 'external', 'frozenMs', 'imageBytes', 'pids'].sort(),
     );
     expect(result.stderr).toBe('');
-    const quiet = await fdcrOk(['dump', '--pid', String(target.pid), '-o', ws.path('b.fdcr'), '--skip-unsupported', '--quiet']);
+    const quiet = await fdcrOk(['dump', '--pid', String(target.pid), '-o', ws().path('b.fdcr'), '--skip-unsupported', '--quiet']);
     expect(quiet).toMatchObject({ stdout: '', stderr: '' });
   });
 
   it('never colours output that is not a terminal, even without NO_COLOR', async () => {
-    const target = await startTarget(ws, 'ready()\nhold()');
+    const target = await startTarget(ws(), 'ready()\nhold()');
     const plain = await fdcrOk(['inspect', String(target.pid)], { env: { NO_COLOR: '' } });
     const failed = await fdcr(['inspect', '999999999'], { env: { NO_COLOR: '' } });
     expect(plain.stdout + failed.stderr).not.toContain('\x1b[');
   });
 
   it('keeps the inspect tables within 100 columns for pipes and sockets', async () => {
-    const target = await startTarget(ws, 'os.closerange(3, 4096)\nr, w = os.pipe()\na, b = socket.socketpair()\nready()\nhold()');
+    const target = await startTarget(ws(), 'os.closerange(3, 4096)\nr, w = os.pipe()\na, b = socket.socketpair()\nready()\nhold()');
     const { stdout } = await fdcrOk(['inspect', String(target.pid), '--data']);
     for (const line of stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
   });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fdcr, fdcrOk, killTargets, script, startTarget, type Workspace, workspace } from './support/scenario.js';
+import { describe, expect, it } from 'vitest';
+import { fdcr, fdcrOk, script, startTarget, useWorkspace } from './support/scenario.js';
 
 // Round trips of FD_CLOEXEC through `fdcr restore`: a target holds a pipe whose read end (10)
 // is inheritable and whose write end (11) is close-on-exec, and the restored process checks
@@ -52,20 +52,11 @@ interface Verified {
   pwd: string | null;
 }
 
-let ws: Workspace;
-
-beforeEach(() => {
-  ws = workspace();
-});
-
-afterEach(() => {
-  killTargets();
-  ws.cleanup();
-});
+const ws = useWorkspace();
 
 async function dumpTarget(body = `${TARGET}\nready()\nhold()\n`): Promise<string> {
-  const target = await startTarget(ws, body);
-  const image = ws.path('cloexec.fdcr');
+  const target = await startTarget(ws(), body);
+  const image = ws().path('cloexec.fdcr');
   await fdcrOk(['dump', '--pid', String(target.pid), '--skip-unsupported', '-o', image]);
   target.kill();
   return image;
@@ -73,7 +64,7 @@ async function dumpTarget(body = `${TARGET}\nready()\nhold()\n`): Promise<string
 
 /** Restores `image` with `command...` and returns what the restored process reported. */
 async function restoreWith(image: string, command: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Verified> {
-  const out = ws.path('verify.json');
+  const out = ws().path('verify.json');
   await fdcrOk(['restore', image, ...command], { env: { FDCR_TEST_OUT: out, ...env } });
   return JSON.parse(readFileSync(out, 'utf8')) as Verified;
 }
@@ -146,7 +137,7 @@ hold()
 
   it('leaves the flags clear for a script command, which may exec the real program', async () => {
     const image = await dumpTarget();
-    const launcher = ws.path('launcher.sh');
+    const launcher = ws().path('launcher.sh');
     writeFileSync(launcher, `#!/bin/sh\nexec "${PYTHON}" -c "$1"\n`);
     chmodSync(launcher, 0o755);
 
@@ -158,7 +149,7 @@ hold()
 
   it('starts nothing when the program does not exist', async () => {
     const image = await dumpTarget();
-    const missing = ws.path('no-such-program');
+    const missing = ws().path('no-such-program');
 
     const result = await fdcr(['restore', image, '--', missing]);
 
@@ -170,7 +161,7 @@ hold()
   it('leaves no stopped process when the program fails to start after the wrapper did', async () => {
     const image = await dumpTarget();
     // An ELF magic and nothing else: exec refuses it once the wrapper has stopped and been seized.
-    const broken = ws.path('broken-program');
+    const broken = ws().path('broken-program');
     writeFileSync(broken, '\x7fELF\n');
     chmodSync(broken, 0o755);
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   FORMAT_MAJOR,
   FORMAT_MINOR,
@@ -20,7 +20,7 @@ import {
   type RestoreContext,
 } from '@fdcr/core';
 import { pipePlugin } from '@fdcr/plugin-pipe';
-import { fdcr, fdcrOk, killTargets, restoreAndVerify, startTarget, workspace, type Workspace } from './support/scenario.js';
+import { fdcr, fdcrOk, restoreAndVerify, startTarget, useWorkspace } from './support/scenario.js';
 
 // The core engines through the library API, with a plugin written the way a plugin from
 // outside this repository would be: only the public exports of @fdcr/core.
@@ -68,16 +68,7 @@ ready()
 hold()
 `;
 
-let ws: Workspace;
-
-beforeEach(() => {
-  ws = workspace();
-});
-
-afterEach(() => {
-  killTargets();
-  ws.cleanup();
-});
+const ws = useWorkspace();
 
 function containerWith(...plugins: FdPlugin[]) {
   const container = createFdcrContainer();
@@ -87,9 +78,9 @@ function containerWith(...plugins: FdPlugin[]) {
 
 describe('checkpoint', () => {
   it('holds the target in a ptrace stop while plugins read it, and releases it after', async () => {
-    const target = await startTarget(ws, TARGET);
+    const target = await startTarget(ws(), TARGET);
     const plugin = new EventfdPlugin();
-    const image = ws.path('a.fdcr');
+    const image = ws().path('a.fdcr');
     const summary = await checkpoint(containerWith(pipePlugin(), plugin), { pids: [target.pid], output: image, skipUnsupported: true });
     expect(plugin.seen).toEqual([{ state: 't', tracer: process.pid }]);
     expect(tracerState(target.pid)).toMatchObject({ tracer: 0 });
@@ -98,10 +89,10 @@ describe('checkpoint', () => {
   });
 
   it('thaws the target and leaves no image when a plugin fails', async () => {
-    const target = await startTarget(ws, TARGET);
+    const target = await startTarget(ws(), TARGET);
     const plugin = new EventfdPlugin();
     plugin.failWith = new Error('boom');
-    const image = ws.path('b.fdcr');
+    const image = ws().path('b.fdcr');
     const error = await checkpoint(containerWith(pipePlugin(), plugin), { pids: [target.pid], output: image, skipUnsupported: true }).catch((e: unknown) => e);
     expect((error as Error).message).toBe('boom');
     expect(tracerState(target.pid).tracer).toBe(0);
@@ -110,7 +101,7 @@ describe('checkpoint', () => {
   });
 
   it('takes a whole process tree with --tree', async () => {
-    const target = await startTarget(ws, `
+    const target = await startTarget(ws(), `
 os.closerange(3, 1 << 20)
 r, w = os.pipe()
 if os.fork() == 0:
@@ -121,7 +112,7 @@ os.write(w, b'to the child')
 ready()
 hold()
 `);
-    const image = ws.path('tree.fdcr');
+    const image = ws().path('tree.fdcr');
     await fdcrOk(['dump', '--tree', String(target.pid), '--skip-unsupported', '-o', image]);
     const shown = JSON.parse((await fdcrOk(['show', image, '--json'])).stdout);
     const pids = shown.processes.map((p: { pid: number }) => p.pid);
@@ -135,7 +126,7 @@ hold()
 
 describe('terminals on descriptors 0-2', () => {
   it('records them as external and hands the restored process fdcr\'s own 0-2', async () => {
-    const target = await startTarget(ws, `
+    const target = await startTarget(ws(), `
 import pty
 os.closerange(3, 1 << 20)
 master, slave = pty.openpty()
@@ -146,7 +137,7 @@ r, w = os.pipe(); os.dup2(w, 7); os.close(r); os.close(w)
 ready()
 hold()
 `);
-    const image = ws.path('tty.fdcr');
+    const image = ws().path('tty.fdcr');
     // The pty master on fd 40 is not a terminal on 0-2, so it is reported as unsupported...
     const refused = await fdcr(['dump', '--pid', String(target.pid), '-o', image]);
     expect(refused.code).toBe(1);
@@ -157,7 +148,7 @@ hold()
     const shown = JSON.parse((await fdcrOk(['show', image, '--json'])).stdout);
     const kinds = shown.entities.map((e: { plugin: string; kind: string }) => `${e.plugin}/${e.kind}`).sort();
     expect(kinds).toEqual(['external/terminal', 'external/unsupported', 'pipe/pipe']);
-    const inside = await restoreAndVerify<{ tty: boolean[]; fds: number[] }>(ws, image, `report({'tty': [os.isatty(fd) for fd in (0, 1, 2)], 'fds': fds()})`);
+    const inside = await restoreAndVerify<{ tty: boolean[]; fds: number[] }>(ws(), image, `report({'tty': [os.isatty(fd) for fd in (0, 1, 2)], 'fds': fds()})`);
     expect(inside.tty).toEqual([false, false, false]);
     expect(inside.fds).toEqual([0, 1, 2, 7]);
   });
@@ -165,10 +156,10 @@ hold()
 
 describe('restore', () => {
   it('refuses an image whose plugin is not registered, naming it, before creating anything', async () => {
-    const target = await startTarget(ws, TARGET);
-    const image = ws.path('c.fdcr');
+    const target = await startTarget(ws(), TARGET);
+    const image = ws().path('c.fdcr');
     await checkpoint(containerWith(pipePlugin(), new EventfdPlugin()), { pids: [target.pid], output: image, skipUnsupported: true });
-    const marker = ws.path('started');
+    const marker = ws().path('started');
     const error = await restore(containerWith(pipePlugin()), {
       image,
       commands: new Map([[target.pid, { argv: ['touch', marker] }]]),
@@ -179,7 +170,7 @@ describe('restore', () => {
   });
 
   it('refuses records newer than the registered plugin reads', async () => {
-    const image = ws.path('d.fdcr');
+    const image = ws().path('d.fdcr');
     const writer = ImageWriter.create(image);
     writer.writeHeader({
       format: FORMAT_MAJOR, minor: FORMAT_MINOR, fdcr: '9.9.9', plugins: { pipe: { version: '9.0.0', state: 99 } },
@@ -195,8 +186,8 @@ describe('restore', () => {
   });
 
   it('exits with the first non-zero status of the restored processes', async () => {
-    const target = await startTarget(ws, TARGET);
-    const image = ws.path('e.fdcr');
+    const target = await startTarget(ws(), TARGET);
+    const image = ws().path('e.fdcr');
     await fdcrOk(['dump', '--pid', String(target.pid), '--skip-unsupported', '-o', image]);
     const result = await fdcr(['restore', image, '--', 'sh', '-c', 'exit 7']);
     expect(result.code).toBe(7);
@@ -205,15 +196,15 @@ describe('restore', () => {
 
 describe('restore, all or nothing', () => {
   async function dumped(): Promise<{ image: string; pid: number }> {
-    const target = await startTarget(ws, TARGET);
-    const image = ws.path('f.fdcr');
+    const target = await startTarget(ws(), TARGET);
+    const image = ws().path('f.fdcr');
     await fdcrOk(['dump', '--pid', String(target.pid), '--skip-unsupported', '-o', image]);
     return { image, pid: target.pid };
   }
 
   it('refuses a command for a pid the image does not hold, echoing it', async () => {
     const { image, pid } = await dumped();
-    const marker = ws.path('started');
+    const marker = ws().path('started');
     const result = await fdcr(['restore', image, '--exec', `${pid}=touch ${marker}`, '--exec', `${pid + 100000}=true`]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`^fdcr: FDCR_E_ARG_INVALID: .*process ${pid + 100000}`, 'm'));
@@ -230,8 +221,8 @@ describe('restore, all or nothing', () => {
   });
 
   it('starts none of several processes when one cannot start (its directory is gone)', async () => {
-    const gone = ws.path('gone');
-    const target = await startTarget(ws, `
+    const gone = ws().path('gone');
+    const target = await startTarget(ws(), `
 r, w = os.pipe()
 os.dup2(r, 5); os.dup2(w, 6)
 os.mkdir(${JSON.stringify(gone)})
@@ -242,12 +233,12 @@ time.sleep(0.2)
 ready()
 hold()
 `);
-    const image = ws.path('g.fdcr');
+    const image = ws().path('g.fdcr');
     await fdcrOk(['dump', '--tree', String(target.pid), '--skip-unsupported', '-o', image]);
     const pids = JSON.parse((await fdcrOk(['show', image, '--json'])).stdout).processes.map((p: { pid: number }) => p.pid);
     process.kill(pids[1], 'SIGKILL');
     rmSync(gone, { recursive: true });
-    const marker = ws.path('first-ran');
+    const marker = ws().path('first-ran');
     // The second process re-runs its recorded argv in its recorded, now missing, directory.
     const result = await fdcr(['restore', image, '--exec', `${pids[0]}=touch ${marker}`]);
     expect(result.code).toBe(1);
@@ -258,7 +249,7 @@ hold()
 
 describe('freezing', () => {
   it('hands back a signal that arrived while the target was frozen', async () => {
-    const target = await startTarget(ws, `
+    const target = await startTarget(ws(), `
 import signal, ctypes
 efd = ctypes.CDLL(None).eventfd(0, 0)
 got = []
@@ -276,15 +267,15 @@ hold()
       process.kill(target.pid, 'SIGUSR1');
       origCheckpoint(files, ctx);
     };
-    await checkpoint(container, { pids: [target.pid], output: ws.path('s.fdcr'), skipUnsupported: true });
+    await checkpoint(container, { pids: [target.pid], output: ws().path('s.fdcr'), skipUnsupported: true });
     const deadline = Date.now() + 5000;
-    while (!existsSync(ws.path('target.out')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(JSON.parse(readFileSync(ws.path('target.out'), 'utf8'))).toEqual({ got: ['usr1'] });
+    while (!existsSync(ws().path('target.out')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(JSON.parse(readFileSync(ws().path('target.out'), 'utf8'))).toEqual({ got: ['usr1'] });
   });
 
   it('kills the targets before thawing them with kill, and leaves no zombie traced by fdcr', async () => {
-    const target = await startTarget(ws, TARGET);
-    const image = ws.path('k.fdcr');
+    const target = await startTarget(ws(), TARGET);
+    const image = ws().path('k.fdcr');
     await checkpoint(containerWith(pipePlugin(), new EventfdPlugin()), { pids: [target.pid], output: image, skipUnsupported: true, kill: true });
     expect(existsSync(image)).toBe(true);
     const deadline = Date.now() + 5000;

@@ -1,20 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fdcrOk, killTargets, readReport, startTarget, workspace, type Workspace } from './support/scenario.js';
+import { describe, expect, it } from 'vitest';
+import { fdcrOk, readReport, startTarget, useWorkspace } from './support/scenario.js';
 
 // fdcr inspect on live socketpairs: the peer search must name the process holding the other
 // end (named or not), the queues must be counted both ways, and the target must be left as
 // it was, which it checks from the inside afterwards.
 
-let ws: Workspace;
-beforeEach(() => {
-  ws = workspace();
-});
-afterEach(() => {
-  killTargets();
-  ws.cleanup();
-});
+const ws = useWorkspace();
 
 /**
  * A parent holding end 10 of a stream pair with 7 bytes to read, and a child holding end 11
@@ -58,13 +51,13 @@ async function inspectJson(pid: number): Promise<JsonFd[]> {
 
 describe('fdcr inspect on socketpairs', () => {
   it('names the unnamed process holding the other end, with bytes pending both ways', async () => {
-    const target = await startTarget(ws, SPLIT_PAIR);
-    const { child } = readReport<{ child: number }>(ws);
+    const target = await startTarget(ws(), SPLIT_PAIR);
+    const { child } = readReport<{ child: number }>(ws());
     const end = (await inspectJson(target.pid)).find((fd) => fd.fd === 10);
     expect(end).toMatchObject({ kind: 'socketpair', pendingIn: 7, pendingOut: 150, details: { type: 'stream' } });
     expect(end?.peers).toEqual([{ pid: child, fd: 11, comm: 'python3', access: 'rw' }]);
     const other = (await inspectJson(child)).find((fd) => fd.fd === 11);
-    expect(other).toMatchObject({ peerInode: readReport<{ ino: number }>(ws).ino, pendingIn: 150, pendingOut: 7 });
+    expect(other).toMatchObject({ peerInode: readReport<{ ino: number }>(ws()).ino, pendingIn: 150, pendingOut: 7 });
     expect(other?.peers).toEqual([{ pid: target.pid, fd: 10, comm: 'python3', access: 'rw' }]);
 
     const { stdout } = await fdcrOk(['inspect', String(target.pid)]);
@@ -73,8 +66,8 @@ describe('fdcr inspect on socketpairs', () => {
   });
 
   it('draws the pair as one edge between the two processes, labelled with what each end has to read', async () => {
-    const target = await startTarget(ws, SPLIT_PAIR);
-    const { child } = readReport<{ child: number }>(ws);
+    const target = await startTarget(ws(), SPLIT_PAIR);
+    const { child } = readReport<{ child: number }>(ws());
     const { stdout: dot } = await fdcrOk(['inspect', String(target.pid), '--graph']);
     const edges = dot.split('\n').filter((line) => line.includes('label="socketpair'));
     const file = new RegExp(`"p${target.pid}:10" -> "(f\\d+)" \\[style=dotted`).exec(dot)?.[1];
@@ -85,20 +78,20 @@ describe('fdcr inspect on socketpairs', () => {
   });
 
   it('leaves both ends and their queues as they were', async () => {
-    const target = await startTarget(ws, SPLIT_PAIR);
-    const { child } = readReport<{ child: number }>(ws);
+    const target = await startTarget(ws(), SPLIT_PAIR);
+    const { child } = readReport<{ child: number }>(ws());
     for (const args of [['--json'], ['--graph'], ['--verbose'], ['--tree']]) {
       await fdcrOk(['inspect', String(target.pid), ...args]);
     }
-    writeFileSync(ws.path('target.ready.go'), '1');
+    writeFileSync(ws().path('target.ready.go'), '1');
     const deadline = Date.now() + 10_000;
     let parent: { got?: string } = {};
     let inChild: { got?: string } = {};
     while (Date.now() < deadline && (parent.got === undefined || inChild.got === undefined)) {
       await sleep(20);
-      parent = readReport<{ got?: string }>(ws);
+      parent = readReport<{ got?: string }>(ws());
       try {
-        inChild = JSON.parse(readFileSync(ws.path('target.out.child'), 'utf8'));
+        inChild = JSON.parse(readFileSync(ws().path('target.out.child'), 'utf8'));
       } catch {
         // Not written yet.
       }

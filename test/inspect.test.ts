@@ -1,8 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fdcrOk, killTargets, readReport, startTarget, workspace, type Workspace } from './support/scenario.js';
+import { describe, expect, it } from 'vitest';
+import {
+  fdcrOk,
+  readReport,
+  startTarget,
+  useWorkspace,
+  type Workspace,
+} from './support/scenario.js';
 
 // Live inspection of real processes: fdcr inspect must describe them exactly and leave them
 // as they were, which each target checks from the inside afterwards.
@@ -48,14 +54,7 @@ function normalise(text: string, names: Record<string, string>, ws: Workspace): 
   return out;
 }
 
-let ws: Workspace;
-beforeEach(() => {
-  ws = workspace();
-});
-afterEach(() => {
-  killTargets();
-  ws.cleanup();
-});
+const ws = useWorkspace();
 
 const PIPE_TARGET = `${PY}
 os.closerange(3, 4096)
@@ -73,11 +72,11 @@ hold()
 
 describe('fdcr inspect', () => {
   it('describes pipes, flags, sharing and pending data of a live process', async () => {
-    const target = await startTarget(ws, PIPE_TARGET);
+    const target = await startTarget(ws(), PIPE_TARGET);
     const { stdout } = await fdcrOk(['inspect', String(target.pid), '--data']);
     const header = /^process \d+ \(python3\), parent \d+, state S: \S*python3 -c .*$/m;
     expect(stdout).toMatch(header);
-    const text = normalise(stdout.replace(header, '<HEADER>'), { [target.pid]: '<PID>' }, ws);
+    const text = normalise(stdout.replace(header, '<HEADER>'), { [target.pid]: '<PID>' }, ws());
     expect(text).toMatchInlineSnapshot(`
       "<HEADER>
       FD  TYPE  MODE  FLAGS     OFFSET  CLOEXEC  FILE   PENDING  CAP  TARGET
@@ -100,7 +99,7 @@ describe('fdcr inspect', () => {
   });
 
   it('prints a stable JSON document', async () => {
-    const target = await startTarget(ws, PIPE_TARGET);
+    const target = await startTarget(ws(), PIPE_TARGET);
     const { stdout } = await fdcrOk(['inspect', String(target.pid), '--json', '--data']);
     const doc = JSON.parse(stdout);
     const proc = doc.processes[0];
@@ -109,7 +108,7 @@ describe('fdcr inspect', () => {
     expect(proc.comm).toBe('python3');
     const pipes = proc.fds
       .filter((fd: { fd: number }) => fd.fd >= 10)
-      .map((fd: Record<string, unknown>) => JSON.parse(normalise(JSON.stringify({ ...fd, inode: 0, file: typeof fd.file }), { [target.pid]: '"<PID>"' }, ws)));
+      .map((fd: Record<string, unknown>) => JSON.parse(normalise(JSON.stringify({ ...fd, inode: 0, file: typeof fd.file }), { [target.pid]: '"<PID>"' }, ws())));
     expect(pipes).toMatchInlineSnapshot(`
       [
         {
@@ -225,27 +224,27 @@ describe('fdcr inspect', () => {
   });
 
   it('leaves the target byte-for-byte unchanged, running and untraced', async () => {
-    const target = await startTarget(ws, PIPE_TARGET);
+    const target = await startTarget(ws(), PIPE_TARGET);
     for (const args of [['--data'], ['--json', '--data'], ['--graph'], ['--verbose']]) {
       await fdcrOk(['inspect', String(target.pid), ...args]);
     }
     // Running or sleeping (it polls for the go file), never stopped (T) or traced (t).
     expect(stateOf(target.pid)).toEqual({ state: expect.stringMatching(/^[RS]$/), tracer: '0' });
-    writeFileSync(ws.path('target.ready.go'), '1');
+    writeFileSync(ws().path('target.ready.go'), '1');
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       try {
-        expect(readReport(ws)).toEqual({ data: 'payload: hello, fdcr\n' });
+        expect(readReport(ws())).toEqual({ data: 'payload: hello, fdcr\n' });
         return;
       } catch {
         await sleep(20);
       }
     }
-    expect(readReport(ws)).toEqual({ data: 'payload: hello, fdcr\n' });
+    expect(readReport(ws())).toEqual({ data: 'payload: hello, fdcr\n' });
   });
 
   it('finds the other end of a pipe in a process that was not named', async () => {
-    const target = await startTarget(ws, `${PY}
+    const target = await startTarget(ws(), `${PY}
 r, w = os.pipe()
 os.write(w, b'abc')
 child = os.fork()
@@ -258,7 +257,7 @@ report({'child': child})
 ready()
 hold()
 `);
-    const { child } = readReport<{ child: number }>(ws);
+    const { child } = readReport<{ child: number }>(ws());
     const doc = JSON.parse((await fdcrOk(['inspect', String(target.pid), '--json'])).stdout);
     const end = doc.processes[0].fds.find((fd: { fd: number }) => fd.fd === 20);
     expect(end).toMatchObject({ type: 'pipe', access: 'w', pendingOut: 3, capacity: 65536 });
@@ -268,7 +267,7 @@ hold()
   });
 
   it('groups descriptors shared across a process tree', async () => {
-    const target = await startTarget(ws, `${PY}
+    const target = await startTarget(ws(), `${PY}
 r, w = os.pipe()
 place(w, 30)
 child = os.fork()
@@ -278,14 +277,14 @@ report({'child': child})
 ready()
 hold()
 `);
-    const { child } = readReport<{ child: number }>(ws);
+    const { child } = readReport<{ child: number }>(ws());
     const doc = JSON.parse((await fdcrOk(['inspect', '--tree', String(target.pid), '--json'])).stdout);
     expect(doc.processes.map((p: { pid: number }) => p.pid)).toEqual([target.pid, child]);
     expect(doc.shared).toContainEqual({ file: expect.any(Number), holders: [{ pid: target.pid, fd: 30 }, { pid: child, fd: 30 }] });
   });
 
   it.skipIf(!hasDot)('draws a graph that Graphviz renders', async () => {
-    const target = await startTarget(ws, PIPE_TARGET);
+    const target = await startTarget(ws(), PIPE_TARGET);
     const { stdout: dot } = await fdcrOk(['inspect', String(target.pid), '--graph']);
     expect(dot).toMatch(/^digraph fdcr \{/);
     expect(dot).toMatch(/-> ".*" \[penwidth=2, .*label="pipe:\[\d+\]\\n21 B pending"\]/);
@@ -298,14 +297,14 @@ hold()
 
 describe('fdcr show --graph', () => {
   it.skipIf(!hasDot)('draws an image as valid Graphviz with the pipe as a labelled edge', async () => {
-    const target = await startTarget(ws, `${PY}
+    const target = await startTarget(ws(), `${PY}
 r, w = os.pipe()
 os.write(w, b'12345')
 place(r, 10); place(w, 11)
 ready()
 hold()
 `);
-    const image = ws.path('app.fdcr');
+    const image = ws().path('app.fdcr');
     await fdcrOk(['dump', '--pid', String(target.pid), '-o', image, '--skip-unsupported']);
     const { stdout: dot } = await fdcrOk(['show', image, '--graph']);
     expect(dot).toMatch(/"e\d+" -> "e\d+" \[penwidth=2, color="#1f6feb", dir=forward, label="pipe\\n5 B pending"\]/);

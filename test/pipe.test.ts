@@ -1,21 +1,19 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   CLI,
   fdcr,
   fdcrOk,
   isAlive,
-  killTargets,
   readReport,
   restoreAndVerify,
   script,
   startTarget,
-  workspace,
+  useWorkspace,
   type CliResult,
   type Target,
-  type Workspace,
 } from './support/scenario.js';
 
 // Real-process round trips for pipes and FIFOs: a python target sets up its pipes, fdcr dumps
@@ -97,33 +95,24 @@ async function awaitDeath(pid: number, ms = 5000): Promise<boolean> {
 const ERROR_LINE = /^fdcr: (FDCR_E_[A-Z_]+): /m;
 const STACK_LINE = /^\s+at /m;
 
-let ws: Workspace;
+const ws = useWorkspace();
 let images = 0;
-
-beforeEach(() => {
-  ws = workspace();
-});
-
-afterEach(() => {
-  killTargets();
-  ws.cleanup();
-});
 
 /**
  * Starts a target. It first closes whatever descriptors above 2 it inherited from the test
  * runner, so that its descriptor table is exactly what its body sets up.
  */
 function target(body: string, name?: string): Promise<Target> {
-  return startTarget(ws, `${PY}\nos.closerange(3, 1 << 20)\n${body}`, name);
+  return startTarget(ws(), `${PY}\nos.closerange(3, 1 << 20)\n${body}`, name);
 }
 
 function verify<T = Record<string, unknown>>(image: string, body: string): Promise<T> {
-  return restoreAndVerify<T>(ws, image, PY + body);
+  return restoreAndVerify<T>(ws(), image, PY + body);
 }
 
 /** Dumps `pids` into a new image in the workspace and returns its path. */
 async function dump(pids: readonly number[], extra: readonly string[] = []): Promise<string> {
-  const image = ws.path(`image-${++images}.fdcr`);
+  const image = ws().path(`image-${++images}.fdcr`);
   await fdcrOk(['dump', ...pids.flatMap((p) => ['--pid', String(p)]), '--skip-unsupported', '-o', image, ...extra]);
   return image;
 }
@@ -144,7 +133,7 @@ write_all(w, pattern(1, 50000))
 report({'fds': fds()})
 ready(); hold()
 `);
-    expect(readReport(ws).fds).toEqual([0, 1, 2, 7, 12]);
+    expect(readReport(ws()).fds).toEqual([0, 1, 2, 7, 12]);
     const image = await dumpAndKill(t);
 
     const got = await verify(image, `
@@ -168,9 +157,9 @@ write_all(w, b'x')
 report({'fds': fds()})
 ready(); hold()
 `);
-    expect(readReport(ws).fds).toEqual([0, 1, 2, 3, 7]);
+    expect(readReport(ws()).fds).toEqual([0, 1, 2, 3, 7]);
     const image = await dumpAndKill(t);
-    const out = ws.path('inherited.json');
+    const out = ws().path('inherited.json');
 
     // fdcr runs with fd 5 (a gap in the image) and fd 9 (above its fds) open without
     // FD_CLOEXEC, as a careless parent would leave them.
@@ -199,7 +188,7 @@ setfl(w, off=os.O_NONBLOCK)
 report({'r': r, 'w': w, 'capacity': got, 'full': full})
 ready(); hold()
 `);
-    const { r, w, capacity, full } = readReport<{ r: number; w: number; capacity: number; full: boolean }>(ws);
+    const { r, w, capacity, full } = readReport<{ r: number; w: number; capacity: number; full: boolean }>(ws());
     expect({ capacity, full }).toEqual({ capacity: 1 << 20, full: true });
     const image = await dumpAndKill(t);
 
@@ -226,7 +215,7 @@ write_all(w, b'shared pipe')
 report({'r': r, 'w': w, 'w2': w2, 'r2': r2})
 ready(); hold()
 `);
-    const ends = readReport<Record<string, number>>(ws);
+    const ends = readReport<Record<string, number>>(ws());
     const image = await dumpAndKill(t);
 
     const got = await verify(image, `
@@ -259,7 +248,7 @@ ends = {'a_r': a_r, 'a_w': a_w, 'b_r': b_r, 'b_w': b_w}
 report({'ends': ends, 'flags': {k: getfl(fd) for k, fd in ends.items()}})
 ready(); hold()
 `);
-    const { ends, flags } = readReport<{ ends: Record<string, number>; flags: Record<string, number> }>(ws);
+    const { ends, flags } = readReport<{ ends: Record<string, number>; flags: Record<string, number> }>(ws());
     expect(flags).toEqual({ a_r: 0o4000, a_w: 1 | 0, b_r: 0, b_w: 1 | 0o4000 });
     const image = await dumpAndKill(t);
 
@@ -279,7 +268,7 @@ write_all(w, b'piped into stdin')
 report({'w': w, 'flags': getfl(0)})
 ready(); hold()
 `);
-    const { w, flags } = readReport<{ w: number; flags: number }>(ws);
+    const { w, flags } = readReport<{ w: number; flags: number }>(ws());
     expect(flags).toBe(0o4000);
     const image = await dumpAndKill(t);
 
@@ -290,7 +279,7 @@ report({'flags': getfl(0), 'data': drain(0).decode(), 'same': os.fstat(0).st_ino
   });
 
   it('captures data placed with vmsplice and with splice from a file', async () => {
-    const file = ws.path('spliced.bin');
+    const file = ws().path('spliced.bin');
     const t = await target(`
 libc = ctypes.CDLL(None, use_errno=True)
 libc.vmsplice.restype = ctypes.c_ssize_t
@@ -314,7 +303,7 @@ write_all(sw, b'tail written after the splice')
 report({'vr': vr, 'sr': sr})
 ready(); hold()
 `);
-    const { vr, sr } = readReport<{ vr: number; sr: number }>(ws);
+    const { vr, sr } = readReport<{ vr: number; sr: number }>(ws());
     const image = await dumpAndKill(t);
     // Spliced pipe buffers reference the file's page cache: the image must hold a copy.
     writeFileSync(file, Buffer.alloc(20000, 0xee));
@@ -341,7 +330,7 @@ for i in range(100):
 report({'pipes': pipes})
 ready(); hold()
 `);
-    const { pipes } = readReport<{ pipes: Array<{ r: number; w: number; capacity: number; n: number }> }>(ws);
+    const { pipes } = readReport<{ pipes: Array<{ r: number; w: number; capacity: number; n: number }> }>(ws());
     expect(new Set(pipes.map((p) => p.capacity)).size).toBe(7);
     const image = await dumpAndKill(t);
 
@@ -357,7 +346,7 @@ report({'pipes': out, 'fds': fds()})
   });
 
   it('restores a FIFO without blocking, with its access modes and its data', async () => {
-    const path = ws.path('fifo');
+    const path = ws().path('fifo');
     const t = await target(`
 path = ${JSON.stringify(path)}
 os.mkfifo(path)
@@ -369,7 +358,7 @@ ends = {'rw': rw, 'rd': rd, 'wr': wr}
 report({'ends': ends, 'flags': {k: getfl(fd) for k, fd in ends.items()}})
 ready(); hold()
 `);
-    const { ends, flags } = readReport<{ ends: Record<string, number>; flags: Record<string, number> }>(ws);
+    const { ends, flags } = readReport<{ ends: Record<string, number>; flags: Record<string, number> }>(ws());
     expect(flags).toEqual({ rw: 2, rd: 0o4000, wr: 1 });
     const image = await dumpAndKill(t);
 
@@ -395,7 +384,7 @@ for i, size in enumerate(${py(sizes)}):
 report({'r': r, 'w': w, 'direct': [bool(getfl(r) & os.O_DIRECT), bool(getfl(w) & os.O_DIRECT)]})
 ready(); hold()
 `);
-    const { r, w, direct } = readReport<{ r: number; w: number; direct: boolean[] }>(ws);
+    const { r, w, direct } = readReport<{ r: number; w: number; direct: boolean[] }>(ws());
     expect(direct).toEqual([false, true]);
     const image = await dumpAndKill(t);
 
@@ -428,17 +417,17 @@ write_all(w, pattern(9, 30000))
 report({'w': w, 'r': r, 'reader': child})
 ready(); hold()
 `);
-    const { w, r, reader } = readReport<{ w: number; r: number; reader: number }>(ws);
+    const { w, r, reader } = readReport<{ w: number; r: number; reader: number }>(ws());
     const image = await dump([writer.pid, reader]);
     writer.kill();
     process.kill(reader, 'SIGKILL');
 
-    writeFileSync(ws.path('writer.py'), script(`${PY}
+    writeFileSync(ws().path('writer.py'), script(`${PY}
 write_all(${w}, pattern(10, 5000))
 os.close(${w})
 report({'fds': fds()})
 `));
-    writeFileSync(ws.path('reader.py'), script(`${PY}
+    writeFileSync(ws().path('reader.py'), script(`${PY}
 fds_at_start = fds()
 chunks = []
 while True:
@@ -448,13 +437,13 @@ while True:
 data = b''.join(chunks)
 report({'fds': fds_at_start, 'length': len(data), 'intact': data == pattern(9, 30000) + pattern(10, 5000)})
 `));
-    const run = (name: string) => `FDCR_TEST_OUT=${ws.path(`${name}.json`)} python3 ${ws.path(`${name}.py`)}`;
+    const run = (name: string) => `FDCR_TEST_OUT=${ws().path(`${name}.json`)} python3 ${ws().path(`${name}.py`)}`;
     await fdcrOk(['restore', image, '--exec', `${writer.pid}=${run('writer')}`, '--exec', `${reader}=${run('reader')}`], {
       timeoutMs: 40_000,
     });
 
-    expect(JSON.parse(readFileSync(ws.path('writer.json'), 'utf8'))).toEqual({ fds: [0, 1, 2] });
-    expect(JSON.parse(readFileSync(ws.path('reader.json'), 'utf8'))).toEqual({
+    expect(JSON.parse(readFileSync(ws().path('writer.json'), 'utf8'))).toEqual({ fds: [0, 1, 2] });
+    expect(JSON.parse(readFileSync(ws().path('reader.json'), 'utf8'))).toEqual({
       fds: [0, 1, 2, r],
       length: 35000,
       intact: true,
@@ -464,7 +453,7 @@ report({'fds': fds_at_start, 'length': len(data), 'intact': data == pattern(9, 3
 
 describe('fdcr dump', () => {
   it('leaves a target it did not kill running and unchanged', async () => {
-    const fifo = ws.path('fifo');
+    const fifo = ws().path('fifo');
     const t = await target(`
 a_r, a_w = os.pipe()
 fcntl.fcntl(a_w, F_SETPIPE_SZ, 1 << 18)
@@ -496,15 +485,15 @@ with open(os.environ['FDCR_TEST_OUT'] + '.tmp', 'w') as out: json.dump(after, ou
 os.rename(os.environ['FDCR_TEST_OUT'] + '.tmp', os.environ['FDCR_TEST_OUT'])
 hold()
 `);
-    const before = readReport(ws);
+    const before = readReport(ws());
     await dump([t.pid]);
 
     expect(isAlive(t.pid)).toBe(true);
     expect(procStatus(t.pid)).toEqual({ state: expect.stringMatching(/^[RS]$/), tracer: 0 });
-    writeFileSync(ws.path('target.ready.go'), '');
+    writeFileSync(ws().path('target.ready.go'), '');
     const deadline = Date.now() + 10_000;
-    while (readReport(ws).a === undefined && Date.now() < deadline) await sleep(10);
-    expect(readReport(ws)).toEqual({ ...before, a: true, b: [100, 200, 300, 400, 500], f: 'fifo data' });
+    while (readReport(ws()).a === undefined && Date.now() < deadline) await sleep(10);
+    expect(readReport(ws())).toEqual({ ...before, a: true, b: [100, 200, 300, 400, 500], f: 'fifo data' });
   });
 
   it('kills the target after a successful dump with --kill', async () => {
@@ -514,7 +503,7 @@ write_all(w, b'last words')
 report({'r': r})
 ready(); hold()
 `);
-    const { r } = readReport<{ r: number }>(ws);
+    const { r } = readReport<{ r: number }>(ws());
     const image = await dump([t.pid], ['--kill']);
 
     expect(await awaitDeath(t.pid)).toBe(true);
@@ -528,8 +517,8 @@ write_all(w, pattern(40, 200000 // 4))
 report({'r': r})
 ready(); hold()
 `);
-    const { r } = readReport<{ r: number }>(ws);
-    const out = ws.path('streamed.json');
+    const { r } = readReport<{ r: number }>(ws());
+    const out = ws().path('streamed.json');
     const verifier = script(`${PY}
 data = drain(${r})
 report({'length': len(data), 'intact': data == pattern(40, 50000)})
@@ -550,12 +539,12 @@ report({'length': len(data), 'intact': data == pattern(40, 50000)})
     const pid = Number(gone.stdout.trim());
     expect(isAlive(pid)).toBe(false);
 
-    const result = await fdcr(['dump', '--pid', String(pid), '-o', ws.path('none.fdcr')]);
+    const result = await fdcr(['dump', '--pid', String(pid), '-o', ws().path('none.fdcr')]);
     expect(result.code).not.toBe(0);
     expect(ERROR_LINE.exec(result.stderr)?.[1]).toBe('FDCR_E_PROC_NOT_FOUND');
     expect(result.stderr).toContain(String(pid));
     expect(result.stderr).not.toMatch(STACK_LINE);
-    expect(readdirSync(ws.dir)).toEqual([]);
+    expect(readdirSync(ws().dir)).toEqual([]);
   });
 
   it('refuses an unsupported fd, naming pid, fd and what it is, and leaves the target running', async () => {
@@ -567,8 +556,8 @@ ep = select.epoll()
 report({'efd': efd, 'ep': ep.fileno()})
 ready(); hold()
 `);
-    const { efd, ep } = readReport<{ efd: number; ep: number }>(ws);
-    const image = ws.path('refused.fdcr');
+    const { efd, ep } = readReport<{ efd: number; ep: number }>(ws());
+    const image = ws().path('refused.fdcr');
     const result = await fdcr(['dump', '--pid', String(t.pid), '-o', image]);
 
     expect(result.code).not.toBe(0);
@@ -576,7 +565,7 @@ ready(); hold()
     expect(result.stderr).toContain(`pid ${t.pid} fd ${efd} -> anon_inode:[eventfd]`);
     expect(result.stderr).toContain(`pid ${t.pid} fd ${ep} -> anon_inode:[eventpoll]`);
     expect(result.stderr).not.toMatch(STACK_LINE);
-    expect(readdirSync(ws.dir).filter((n) => n.includes('refused'))).toEqual([]);
+    expect(readdirSync(ws().dir).filter((n) => n.includes('refused'))).toEqual([]);
     expect(isAlive(t.pid)).toBe(true);
     expect(procStatus(t.pid)).toEqual({ state: expect.stringMatching(/^[RS]$/), tracer: 0 });
   });
@@ -598,8 +587,8 @@ ready(); hold()
 
   /** Restores `data` with a command that would leave a marker; returns the result. */
   async function restoreBytes(name: string, data: Buffer): Promise<CliResult & { started: boolean }> {
-    const path = ws.path(`${name}.fdcr`);
-    const marker = ws.path(`${name}.started`);
+    const path = ws().path(`${name}.fdcr`);
+    const marker = ws().path(`${name}.started`);
     writeFileSync(path, data);
     const result = await fdcr(['restore', path, '--', 'touch', marker]);
     return { ...result, started: existsSync(marker) };
@@ -638,7 +627,7 @@ report({'r': r, 'w': w})
 ready(); hold()
 `);
     const image = await dumpAndKill(t);
-    return { image, pid: t.pid, ...readReport<{ r: number; w: number }>(ws) };
+    return { image, pid: t.pid, ...readReport<{ r: number; w: number }>(ws()) };
   }
 
   it('prints the processes and descriptors of an image', async () => {

@@ -1,16 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   fdcr,
   fdcrOk,
-  killTargets,
   readReport,
   restoreAndVerify,
   script,
   startTarget,
-  workspace,
-  type Workspace,
+  useWorkspace,
 } from './support/scenario.js';
 
 // Real-process round trips for socketpairs: a python target builds its pairs and queues, fdcr
@@ -80,27 +78,18 @@ function body(code: string): string {
   return `${PY}\n${code}`;
 }
 
-let ws: Workspace;
-
-beforeEach(() => {
-  ws = workspace();
-});
-
-afterEach(() => {
-  killTargets();
-  ws.cleanup();
-});
+const ws = useWorkspace();
 
 /** Dumps `pids` into a fresh image and returns its path. */
 async function dump(pids: readonly number[], name = 'image.fdcr'): Promise<string> {
-  const image = ws.path(name);
+  const image = ws().path(name);
   await fdcrOk(['dump', ...pids.flatMap((p) => ['--pid', String(p)]), '-o', image, '--skip-unsupported']);
   return image;
 }
 
 describe('socketpair plugin', () => {
   it('restores stream data queued both ways with peek offset and buffer sizes', async () => {
-    const target = await startTarget(ws, body(`
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 a, b = move(a, 10), move(b, 11)
 a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 100000)
@@ -111,10 +100,10 @@ a.setsockopt(socket.SOL_SOCKET, SO_PEEK_OFF, 0)
 assert a.recv(7, socket.MSG_PEEK) == pattern(1, 5000)[:7]
 report({'sndbuf': opt(a, socket.SO_SNDBUF), 'rcvbuf': opt(b, socket.SO_RCVBUF)})
 ready(); hold()`));
-    const before = readReport<{ sndbuf: number; rcvbuf: number }>(ws);
+    const before = readReport<{ sndbuf: number; rcvbuf: number }>(ws());
     const image = await dump([target.pid]);
     target.kill();
-    const got = await restoreAndVerify(ws, image, body(`
+    const got = await restoreAndVerify(ws(), image, body(`
 a, b = at(10), at(11)
 peek_off = opt(a, SO_PEEK_OFF)
 peeked = a.recv(5, socket.MSG_PEEK)
@@ -142,7 +131,7 @@ report({'peekOff': peek_off, 'peeked': peeked.hex(), 'a': digest(data_a), 'aLen'
   });
 
   it('restores datagram boundaries exactly, in order, in both directions', async () => {
-    const target = await startTarget(ws, body(`
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
 a, b = move(a, 10), move(b, 11)
 for n in (1, 10, 100, 1000, 4000): b.send(pattern(n, n))
@@ -150,7 +139,7 @@ for m in (b'', b'seven!!', pattern(9, 100000)): a.send(m)
 ready(); hold()`));
     const image = await dump([target.pid]);
     target.kill();
-    const got = await restoreAndVerify(ws, image, body(`
+    const got = await restoreAndVerify(ws(), image, body(`
 a, b = at(10), at(11)
 to_a = messages(a)
 to_b = messages(b)
@@ -166,7 +155,7 @@ report({'sizesA': [len(m) for m in to_a], 'okA': all(m == pattern(len(m), len(m)
   });
 
   it('restores a seqpacket pair whose sender shut down for writing: EOF after the messages, other way open', async () => {
-    const target = await startTarget(ws, body(`
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 a, b = move(a, 10), move(b, 11)
 for n in (5, 50, 500): b.send(pattern(n, n))
@@ -175,7 +164,7 @@ a.send(b'hello')
 ready(); hold()`));
     const image = await dump([target.pid]);
     target.kill();
-    const got = await restoreAndVerify(ws, image, body(`
+    const got = await restoreAndVerify(ws(), image, body(`
 a, b = at(10), at(11)
 to_a = messages(a, stop_at_empty=True)
 eof = a.recv(10)
@@ -190,7 +179,7 @@ report({'sizes': [len(m) for m in to_a], 'ok': to_a == [pattern(n, n) for n in (
   });
 
   it('restores the survivor of a pair whose other end was closed: its data, then EOF', async () => {
-    const target = await startTarget(ws, body(`
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 a = move(a, 10)
 b.sendall(b'last words')
@@ -204,7 +193,7 @@ ready(); hold()`));
     target.kill();
     const show = await fdcrOk(['show', image]);
     expect(show.stdout).toMatch(/peer closed/);
-    const got = await restoreAndVerify(ws, image, body(`
+    const got = await restoreAndVerify(ws(), image, body(`
 a, c = at(10), at(12)
 data, eof = drain(a)
 report({'data': data.decode(), 'eof': eof, 'dgram': [m.decode() for m in messages(c)], 'sockets': sockets()})`));
@@ -212,7 +201,7 @@ report({'data': data.decode(), 'eof': eof, 'dgram': [m.decode() for m in message
   });
 
   it('restores 1 MiB queued on a stream socket', async () => {
-    const target = await startTarget(ws, body(`
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 a, b = move(a, 10), move(b, 11)
 a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2 << 20)
@@ -220,10 +209,10 @@ a.setblocking(False)
 a.sendall(pattern(7, 1 << 20))
 report({'sndbuf': opt(a, socket.SO_SNDBUF)})
 ready(); hold()`));
-    const { sndbuf } = readReport<{ sndbuf: number }>(ws);
+    const { sndbuf } = readReport<{ sndbuf: number }>(ws());
     const image = await dump([target.pid]);
     target.kill();
-    const got = await restoreAndVerify(ws, image, body(`
+    const got = await restoreAndVerify(ws(), image, body(`
 a, b = at(10), at(11)
 data, eof = drain(b)
 report({'len': len(data), 'ok': data == pattern(7, 1 << 20), 'sndbuf': opt(a, socket.SO_SNDBUF)})`));
@@ -231,7 +220,7 @@ report({'len': len(data), 'ok': data == pattern(7, 1 << 20), 'sndbuf': opt(a, so
   });
 
   it('restores a pair split between two processes, each end in its own process', async () => {
-    const target = await startTarget(ws, body(`
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 a, b = move(a, 10), move(b, 11)
 child = os.fork()
@@ -244,20 +233,20 @@ a.sendall(b'from parent')
 time.sleep(0.2)
 report({'child': child})
 ready(); hold()`));
-    const { child } = readReport<{ child: number }>(ws);
-    const partial = await fdcr(['dump', '--pid', String(target.pid), '-o', ws.path('partial.fdcr'), '--skip-unsupported']);
+    const { child } = readReport<{ child: number }>(ws());
+    const partial = await fdcr(['dump', '--pid', String(target.pid), '-o', ws().path('partial.fdcr'), '--skip-unsupported']);
     expect(partial.code).not.toBe(0);
     expect(partial.stderr).toMatch(/FDCR_E_DUMP_UNSUPPORTED_STATE/);
     expect(partial.stderr).toMatch(new RegExp(`pid ${target.pid} fd 10 -> socket:\\[\\d+\\].*peer socket:\\[\\d+\\]`));
-    expect(existsSync(ws.path('partial.fdcr'))).toBe(false);
+    expect(existsSync(ws().path('partial.fdcr'))).toBe(false);
 
     const image = await dump([target.pid, child]);
     const show = await fdcrOk(['show', image]);
     expect(show.stdout.match(/socketpair stream/g)?.length).toBe(2);
     target.kill();
     process.kill(child, 'SIGKILL');
-    const parentOut = ws.path('parent.json');
-    const childOut = ws.path('child.json');
+    const parentOut = ws().path('parent.json');
+    const childOut = ws().path('child.json');
     const parentBody = body(`
 a = at(10)
 a.setblocking(True)
@@ -272,22 +261,22 @@ got = recv_exact(b, len('from parent'))
 ping = recv_exact(b, 4)
 result = {'got': got.decode(), 'ping': ping.decode(), 'sockets': sockets()}
 with open(${JSON.stringify(childOut)}, 'w') as f: json.dump(result, f)`);
-    writeFileSync(ws.path('parent.py'), script(parentBody));
-    writeFileSync(ws.path('child.py'), script(childBody));
+    writeFileSync(ws().path('parent.py'), script(parentBody));
+    writeFileSync(ws().path('child.py'), script(childBody));
     await fdcrOk([
       'restore',
       image,
       '--exec',
-      `${target.pid}=python3 ${ws.path('parent.py')}`,
+      `${target.pid}=python3 ${ws().path('parent.py')}`,
       '--exec',
-      `${child}=python3 ${ws.path('child.py')}`,
+      `${child}=python3 ${ws().path('child.py')}`,
     ]);
     expect(JSON.parse(readFileSync(parentOut, 'utf8'))).toEqual({ got: 'from child', sockets: [10] });
     expect(JSON.parse(readFileSync(childOut, 'utf8'))).toEqual({ got: 'from parent', ping: 'ping', sockets: [11] });
   });
 
   it('records an end shared by fork() as one entity held by both processes', async () => {
-    const target = await startTarget(ws, body(`
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
 a, b = move(a, 10), move(b, 11)
 b.send(b'for whoever reads first')
@@ -296,7 +285,7 @@ if child == 0:
     while True: time.sleep(3600)
 report({'child': child})
 ready(); hold()`));
-    const { child } = readReport<{ child: number }>(ws);
+    const { child } = readReport<{ child: number }>(ws());
     const image = await dump([target.pid, child]);
     process.kill(child, 'SIGKILL');
     const view = JSON.parse((await fdcrOk(['show', image, '--json'])).stdout) as {
@@ -312,8 +301,8 @@ ready(); hold()`));
   });
 
   it('leaves a running target its queues and SO_PEEK_OFF untouched after a dump', async () => {
-    const go = ws.path('go');
-    const target = await startTarget(ws, body(`
+    const go = ws().path('go');
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 c, d = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
 b.sendall(pattern(3, 3000))
@@ -333,13 +322,13 @@ hold()`));
     await dump([target.pid]);
     writeFileSync(go, '1');
     const deadline = Date.now() + 10_000;
-    while (!existsSync(ws.path('target.out')) && Date.now() < deadline) await sleep(20);
+    while (!existsSync(ws().path('target.out')) && Date.now() < deadline) await sleep(20);
     const peekA = await pythonValue(`pattern(3, 3000)[3:7].hex()`);
-    expect(readReport(ws)).toEqual({ peekOffs: [3, -1, 1, -1], peekA, ok: true, dgram: [1, 2, 3] });
+    expect(readReport(ws())).toEqual({ peekOffs: [3, -1, 1, -1], peekA, ok: true, dgram: [1, 2, 3] });
   });
 
   it('restores a pipe with data and a file at an offset passed in flight over a stream pair', async () => {
-    const target = await startTarget(ws, body(`
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 a, b = move(a, 10), move(b, 11)
 r, w = os.pipe()
@@ -361,7 +350,7 @@ ready(); hold()`));
     };
     const unheld = show.entities.filter((e) => !show.descriptors.some((d) => d.entity === e.id));
     expect(unheld.map((e) => e.plugin).sort()).toEqual(['file', 'pipe']);
-    const got = await restoreAndVerify(ws, image, body(`
+    const got = await restoreAndVerify(ws(), image, body(`
 b = at(11)
 head = recv_exact(b, len('header;'))
 msg, anc, flags, _ = b.recvmsg(100, socket.CMSG_SPACE(4 * 4))
@@ -383,7 +372,7 @@ report({'head': head.decode(), 'msg': msg.decode(), 'passed': len(passed), 'pipe
   });
 
   it('gives a passed fd that the sender also holds the same open file description after restore', async () => {
-    const target = await startTarget(ws, body(`
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
 a, b = move(a, 10), move(b, 11)
 path = os.environ['FDCR_READY'] + '.data'
@@ -403,7 +392,7 @@ ready(); hold()`));
     };
     // The passed file is the one fd 13 holds: no entity of its own, only fd 13's.
     expect(show.entities.filter((e) => !show.descriptors.some((d) => d.entity === e.id))).toEqual([]);
-    const got = await restoreAndVerify(ws, image, body(`
+    const got = await restoreAndVerify(ws(), image, body(`
 b = at(11)
 b.setblocking(False)
 out = []
@@ -422,8 +411,8 @@ report({'messages': out, 'offsets': [os.lseek(fd, 0, os.SEEK_CUR) for fd in [13]
   });
 
   it('refuses a passed fd that no plugin handles, naming the socket, and leaves the queue intact', async () => {
-    const go = ws.path('go');
-    const target = await startTarget(ws, body(`
+    const go = ws().path('go');
+    const target = await startTarget(ws(), body(`
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 a, b = move(a, 10), move(b, 11)
 e = os.eventfd(5)
@@ -436,28 +425,28 @@ msg, anc, flags, _ = b.recvmsg(100, socket.CMSG_SPACE(4 * 4))
 passed = array.array('i', anc[0][2]) if anc else []
 report({'msg': msg.decode(), 'passed': len(passed), 'count': os.eventfd_read(passed[0]) if passed else 0})
 hold()`));
-    const { ino } = readReport<{ ino: number }>(ws);
-    const result = await fdcr(['dump', '--pid', String(target.pid), '-o', ws.path('image.fdcr'), '--skip-unsupported']);
+    const { ino } = readReport<{ ino: number }>(ws());
+    const result = await fdcr(['dump', '--pid', String(target.pid), '-o', ws().path('image.fdcr'), '--skip-unsupported']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('FDCR_E_DUMP_UNSUPPORTED_FD');
     expect(result.stderr).toContain(`in flight in socket:[${ino}] (pid ${target.pid} fd 11) -> anon_inode:[eventfd]`);
-    expect(existsSync(ws.path('image.fdcr'))).toBe(false);
+    expect(existsSync(ws().path('image.fdcr'))).toBe(false);
     writeFileSync(go, '1');
     const deadline = Date.now() + 10_000;
-    while (readReport<{ msg?: string }>(ws).msg === undefined && Date.now() < deadline) await sleep(20);
-    expect(readReport(ws)).toEqual({ msg: 'with fd', passed: 1, count: 5 });
+    while (readReport<{ msg?: string }>(ws()).msg === undefined && Date.now() < deadline) await sleep(20);
+    expect(readReport(ws())).toEqual({ msg: 'with fd', passed: 1, count: 5 });
   });
 
   it('does not claim a bound listening unix socket: the core reports it as unsupported by inode', async () => {
-    const target = await startTarget(ws, body(`
+    const target = await startTarget(ws(), body(`
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(os.environ['FDCR_READY'] + '.sock')
 s.listen()
 s = move(s, 10)
 report({'ino': os.fstat(10).st_ino})
 ready(); hold()`));
-    const { ino } = readReport<{ ino: number }>(ws);
-    const result = await fdcr(['dump', '--pid', String(target.pid), '-o', ws.path('image.fdcr')]);
+    const { ino } = readReport<{ ino: number }>(ws());
+    const result = await fdcr(['dump', '--pid', String(target.pid), '-o', ws().path('image.fdcr')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('FDCR_E_DUMP_UNSUPPORTED_FD');
     expect(result.stderr).toContain(`pid ${target.pid} fd 10 -> socket:[${ino}]`);

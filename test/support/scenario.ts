@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach } from 'vitest';
 
 /** Absolute path of the built CLI entry point. */
 export const CLI = resolve(import.meta.dirname, '../../packages/cli/dist/bin.js');
@@ -26,6 +27,26 @@ const started = new Set<number>();
 export function workspace(): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'fdcr-test-'));
   return { dir, path: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Gives each test of the calling file a fresh workspace, and after each test kills the
+ * targets it started and removes the workspace. Call at the top level of a test file; the
+ * returned getter yields the current test's workspace.
+ */
+export function useWorkspace(): () => Workspace {
+  let current: Workspace | undefined;
+  beforeEach(() => {
+    current = workspace();
+  });
+  afterEach(() => {
+    killTargets();
+    current?.cleanup();
+  });
+  return () => {
+    if (current === undefined) throw new Error('useWorkspace: no workspace outside a test');
+    return current;
+  };
 }
 
 /**
