@@ -25,7 +25,12 @@ export type Parsed<T extends Options> = {
 /** parseArgs with errors turned into usage errors that name the command's help. */
 export function parse<T extends Options>(command: string, args: string[], options: T): Parsed<T> {
   try {
-    return parseArgs({ args, options: { ...commonOptions, ...options }, allowPositionals: true, strict: true }) as Parsed<T>;
+    return parseArgs({
+      args,
+      options: { ...commonOptions, ...options },
+      allowPositionals: true,
+      strict: true,
+    }) as Parsed<T>;
   } catch (error) {
     throw new CliUsageError((error as Error).message, `see \`fdcr ${command} --help\``);
   }

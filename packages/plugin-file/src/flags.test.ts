@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { linux } from '@fdcr/core';
 import { canRead, describeFlags, isAppendOnly, lateFlags, reopenFlags } from './flags.js';
 
-const { O_APPEND, O_ASYNC, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE, O_NOATIME, O_NOFOLLOW,
-  O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY } = linux;
+const {
+  O_APPEND, O_ASYNC, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL, O_LARGEFILE, O_NOATIME,
+  O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_SYNC, O_TRUNC, O_WRONLY,
+} = linux;
 
 describe('reopenFlags', () => {
   it('keeps the access mode and every status flag open(2) takes again', () => {
@@ -22,7 +24,9 @@ describe('reopenFlags', () => {
   });
 
   it('keeps only the flags O_PATH honours', () => {
-    expect(reopenFlags(O_PATH | O_NOFOLLOW | O_DIRECTORY | O_NONBLOCK)).toBe(O_PATH | O_NOFOLLOW | O_DIRECTORY);
+    expect(reopenFlags(O_PATH | O_NOFOLLOW | O_DIRECTORY | O_NONBLOCK)).toBe(
+      O_PATH | O_NOFOLLOW | O_DIRECTORY,
+    );
     expect(lateFlags(O_PATH | O_ASYNC)).toBe(0);
   });
 });

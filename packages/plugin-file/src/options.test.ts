@@ -3,7 +3,11 @@ import { DEFAULT_MAX_DELETED_BYTES, parseFileOptions, parseSize } from './option
 
 describe('parseFileOptions', () => {
   it('has safe defaults', () => {
-    expect(parseFileOptions({})).toEqual({ allowChanged: false, maxDeletedBytes: DEFAULT_MAX_DELETED_BYTES, root: undefined });
+    expect(parseFileOptions({})).toEqual({
+      allowChanged: false,
+      maxDeletedBytes: DEFAULT_MAX_DELETED_BYTES,
+      root: undefined,
+    });
   });
 
   it('resolves the root to an absolute path', () => {

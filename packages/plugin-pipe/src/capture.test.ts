@@ -21,14 +21,22 @@ function pipe(flags = 0): [number, number] {
 /** An OpenFile for one of this process's own descriptors, as the engine would build it. */
 function openFile(fd: number): OpenFile {
   const stat = fstatSync(fd, { bigint: true });
-  const info = { pos: 0n, flags: linux.getStatusFlags(fd), cloexec: true, mntId: 0, ino: stat.ino, extra: new Map() };
+  const info = {
+    pos: 0n,
+    flags: linux.getStatusFlags(fd),
+    cloexec: true,
+    mntId: 0,
+    ino: stat.ino,
+    extra: new Map(),
+  };
   const link = readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'buffer' });
   return { pid: process.pid, fd, localFd: fd, stat, info, link, entityId: fd, holders: [] };
 }
 
 function capture(files: OpenFile[], packet = false): Buffer[] {
   const chunks: Buffer[] = [];
-  const total = capturePipeData(files, linux.getPipeSize(files[0]!.localFd), packet, (c) => chunks.push(Buffer.from(c)));
+  const capacity = linux.getPipeSize(files[0]!.localFd);
+  const total = capturePipeData(files, capacity, packet, (c) => chunks.push(Buffer.from(c)));
   expect(total).toBe(chunks.reduce((sum, c) => sum + c.length, 0));
   return chunks;
 }
@@ -91,7 +99,9 @@ describe('capturePipeData', () => {
       writeSync(large[1], b);
       const got = [small, large, small].map(([r, w]) => {
         const chunks: Buffer[] = [];
-        capturePipeData([openFile(r), openFile(w)], linux.getPipeSize(w), false, (c) => chunks.push(Buffer.from(c)), scratch);
+        const ends = [openFile(r), openFile(w)];
+        const sink = (c: Buffer): number => chunks.push(Buffer.from(c));
+        capturePipeData(ends, linux.getPipeSize(w), false, sink, scratch);
         return Buffer.concat(chunks);
       });
 

@@ -82,7 +82,13 @@ export class PipePlugin implements FdPlugin {
       if (deleted) state.deleted = true;
     }
     const stream = ctx.newStream();
-    state.bytes = capturePipeData(ends, capacity, packet, (chunk) => ctx.writeData(stream, chunk, packet), scratch);
+    state.bytes = capturePipeData(
+      ends,
+      capacity,
+      packet,
+      (chunk) => ctx.writeData(stream, chunk, packet),
+      scratch,
+    );
     if (state.bytes > 0) state.stream = stream;
     if (packet) state.packet = true;
     const object = ctx.addObject(anonymous ? 'pipe' : 'fifo', state as unknown as Record<string, unknown>);

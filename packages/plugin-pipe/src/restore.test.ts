@@ -14,7 +14,10 @@ afterEach(() => {
 });
 
 /** A restore context holding one pipe object and the given data chunks. */
-function context(state: Record<string, unknown>, chunks: Buffer[] = []): { ctx: RestoreContext; fds: Map<number, number> } {
+function context(
+  state: Record<string, unknown>,
+  chunks: Buffer[] = [],
+): { ctx: RestoreContext; fds: Map<number, number> } {
   const fds = new Map<number, number>();
   const ctx: RestoreContext = {
     logger: silentLogger,

@@ -2,7 +2,10 @@ import { fstatSync, openSync, writeSync } from 'node:fs';
 import { FdcrError, linux, type EntityRecord, type RestoreContext } from '@fdcr/core';
 import { parsePipeObject, type PipeObjectState } from './pipe-object.js';
 
-const { O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY } = linux;
+const {
+  O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_DIRECT, O_NOATIME, O_NOFOLLOW, O_NONBLOCK, O_PATH,
+  O_RDONLY, O_RDWR, O_WRONLY,
+} = linux;
 
 /** Status flags F_SETFL can change; the access mode is fixed at open. */
 const SETTABLE = O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK;

@@ -58,7 +58,8 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const roots = positionals.map((p) => parsePid(p));
   const pids = resolveTargets(values.tree ? { trees: roots } : { pids: roots });
   const view = inspectProcesses(cliContainer(), pids, { previewBytes: values.data ? PREVIEW_BYTES : 0 });
-  process.stdout.write(render(view, { graph, json: values.json, quiet: values.quiet, verbose: values.verbose }));
+  const { json, quiet, verbose } = values;
+  process.stdout.write(render(view, { graph, json, quiet, verbose }));
   return 0;
 }
 

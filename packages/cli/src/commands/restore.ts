@@ -85,8 +85,15 @@ export async function restoreCommand(args: string[]): Promise<number> {
 }
 
 /** The `--json` summary: each restored process's original and new pid and exit status. */
-function restoreSummary(processes: readonly StartedProcess[], statuses: readonly number[]): Record<string, unknown> {
+function restoreSummary(
+  processes: readonly StartedProcess[],
+  statuses: readonly number[],
+): Record<string, unknown> {
   return {
-    processes: processes.map((p, i) => ({ pid: p.originalPid, newPid: p.child.pid ?? null, status: statuses[i] ?? null })),
+    processes: processes.map((p, i) => ({
+      pid: p.originalPid,
+      newPid: p.child.pid ?? null,
+      status: statuses[i] ?? null,
+    })),
   };
 }

@@ -50,7 +50,10 @@ function streamsOf(state: Record<string, unknown> | undefined): number[] {
 }
 
 /** Builds the JSON view of an image. */
-export function imageView(reader: ImageReader, describe: (e: EntityRecord) => string): Record<string, unknown> {
+export function imageView(
+  reader: ImageReader,
+  describe: (e: EntityRecord) => string,
+): Record<string, unknown> {
   const { contents } = reader;
   const data = reader.streams().map((stream) => {
     const first = reader.data(stream).next();
@@ -92,7 +95,14 @@ export async function showCommand(args: string[]): Promise<number> {
       return plugin?.describe?.(e, object) ?? `${e.plugin} ${e.kind}`;
     };
     if (graph !== undefined) {
-      const dot = toDot(imageGraph({ name: reader.name, contents: reader.contents, describe, pendingOf: (r) => pendingOf(reader, r) }));
+      const dot = toDot(
+        imageGraph({
+          name: reader.name,
+          contents: reader.contents,
+          describe,
+          pendingOf: (r) => pendingOf(reader, r),
+        }),
+      );
       process.stdout.write(graph === 'svg' ? renderSvg(dot) : dot);
       return 0;
     }

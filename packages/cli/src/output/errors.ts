@@ -54,7 +54,11 @@ interface Reportable {
  * Prints an error as `fdcr: CODE: message` plus hint lines, with the stack only when
  * asked for; returns the exit status to use.
  */
-export function reportError(error: unknown, verbose: boolean, stderr: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr): number {
+export function reportError(
+  error: unknown,
+  verbose: boolean,
+  stderr: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+): number {
   const paint = painter(stderr);
   const e = (error ?? {}) as Reportable;
   const code = typeof e.code === 'string' && e.code.startsWith('FDCR_E_') ? e.code : 'FDCR_E_INTERNAL';

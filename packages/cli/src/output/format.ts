@@ -15,7 +15,11 @@ export function humanBytes(bytes: number): string {
  * Renders rows as an aligned table with a header line; the last column is not padded, so
  * long paths there run on rather than widen every row. `header` styles the header line.
  */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[], header: (text: string) => string = (t) => t): string {
+export function table(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  header: (text: string) => string = (t) => t,
+): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();

@@ -112,7 +112,8 @@ export function wrap(head: string, items: readonly string[], indent: string, wid
     const piece = i < items.length - 1 ? `${item};` : item;
     const last = lines.length - 1;
     const sep = lines[last]!.endsWith(' ') ? '' : ' ';
-    if (lines[last]!.length + sep.length + piece.length > width && lines[last]!.trim() !== head.trim()) lines.push(indent + piece);
+    const overflows = lines[last]!.length + sep.length + piece.length > width;
+    if (overflows && lines[last]!.trim() !== head.trim()) lines.push(indent + piece);
     else lines[last] += sep + piece;
   }
   return lines.join('\n');
@@ -125,7 +126,12 @@ function previewLines(proc: LiveProcess): string[] {
 }
 
 /** Renders one process of a live view as a header, a descriptor table, peers and previews. */
-export function renderLiveProcess(proc: LiveProcess, sharers: ReadonlyMap<number, number>, paint: Painter, options: { quiet?: boolean; verbose?: boolean }): string {
+export function renderLiveProcess(
+  proc: LiveProcess,
+  sharers: ReadonlyMap<number, number>,
+  paint: Painter,
+  options: { quiet?: boolean; verbose?: boolean },
+): string {
   const out: string[] = [];
   if (options.quiet !== true) {
     const head = `process ${proc.pid} (${proc.comm}), parent ${proc.ppid}, state ${proc.state}: `;

@@ -84,7 +84,10 @@ function readProcess(pid: number): ProcessRecord {
  * their descriptors are read and always thawed afterwards; their data is copied, never
  * consumed. On any error the partial image is removed and nothing else is left behind.
  */
-export async function checkpoint(container: DependencyContainer, options: CheckpointOptions): Promise<CheckpointSummary> {
+export async function checkpoint(
+  container: DependencyContainer,
+  options: CheckpointOptions,
+): Promise<CheckpointSummary> {
   const started = performance.now();
   const pids = resolveTargets(options);
   const plugins = resolvePlugins(container);
@@ -110,7 +113,13 @@ export async function checkpoint(container: DependencyContainer, options: Checkp
     const frozenMs = performance.now() - frozenAt;
     if (ownsWriter && options.kill !== true) writer.finish();
     progress?.finish();
-    return { ...run.summary(), pids, frozenMs, imageBytes: writer.size, durationMs: performance.now() - started };
+    return {
+      ...run.summary(),
+      pids,
+      frozenMs,
+      imageBytes: writer.size,
+      durationMs: performance.now() - started,
+    };
   } catch (error) {
     if (ownsWriter) writer.abort();
     throw error;
@@ -212,10 +221,17 @@ class CheckpointRun {
    * Runs the plugins whose files can carry other files first (see PluginMeta.carriesFiles),
    * so that the files in flight they find join the batch of the plugin that claims them.
    */
-  private async runPlugins(files: readonly OpenFile[], byPlugin: ReadonlyMap<FdPlugin, OpenFile[]>): Promise<void> {
-    const external = new Set([...this.entities.values()].filter((e) => e.plugin === EXTERNAL_PLUGIN).map((e) => e.id));
+  private async runPlugins(
+    files: readonly OpenFile[],
+    byPlugin: ReadonlyMap<FdPlugin, OpenFile[]>,
+  ): Promise<void> {
+    const external = new Set(
+      [...this.entities.values()].filter((e) => e.plugin === EXTERNAL_PLUGIN).map((e) => e.id),
+    );
     this.extras = new ExtraFiles(files, external, this.plugins, files.length + 1);
-    const order = [...this.plugins.filter((p) => p.meta.carriesFiles === true), ...this.plugins.filter((p) => p.meta.carriesFiles !== true)];
+    const carriers = this.plugins.filter((p) => p.meta.carriesFiles === true);
+    const others = this.plugins.filter((p) => p.meta.carriesFiles !== true);
+    const order = [...carriers, ...others];
     try {
       for (const plugin of order) {
         this.extras.start(plugin);
@@ -291,7 +307,12 @@ class CheckpointRun {
   private writeDescriptors(files: readonly OpenFile[]): void {
     for (const file of files) {
       for (const holder of file.holders) {
-        this.writer.writeDescriptor({ pid: holder.pid, fd: holder.fd, cloexec: holder.cloexec, entity: file.entityId });
+        this.writer.writeDescriptor({
+          pid: holder.pid,
+          fd: holder.fd,
+          cloexec: holder.cloexec,
+          entity: file.entityId,
+        });
         this.descriptors++;
       }
     }

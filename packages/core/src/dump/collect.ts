@@ -113,7 +113,10 @@ export function probeProcess(pid: number, only?: readonly number[]): FdProbe[] {
  * targets must stay frozen until `close`, so that fd N still refers to the scanned file when
  * it is duplicated; each duplicate is checked with kcmp all the same.
  */
-export function collectFiles(pids: readonly number[], only?: Readonly<Record<number, readonly number[]>>): CollectedFiles {
+export function collectFiles(
+  pids: readonly number[],
+  only?: Readonly<Record<number, readonly number[]>>,
+): CollectedFiles {
   const scans: FdScan[] = [];
   for (const pid of pids) {
     const found = scanProcess(pid, only?.[pid]);

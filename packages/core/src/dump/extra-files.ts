@@ -41,7 +41,9 @@ export class ExtraFiles {
     private readonly plugins: readonly FdPlugin[],
     private nextEntity: number,
   ) {
-    for (const file of files) this.remember(identity(file), { entityId: file.entityId, localFd: file.localFd });
+    for (const file of files) {
+      this.remember(identity(file), { entityId: file.entityId, localFd: file.localFd });
+    }
   }
 
   /** Marks a plugin as running: files found later that it claims can no longer join its batch. */
@@ -66,7 +68,15 @@ export class ExtraFiles {
     }
     const own = dupCloexec(localFd);
     this.local.push(own);
-    return this.add({ pid: process.pid, fd: own, localFd: own, stat, info: readFdInfo(process.pid, own), link: readFdLink(process.pid, own), via });
+    return this.add({
+      pid: process.pid,
+      fd: own,
+      localFd: own,
+      stat,
+      info: readFdInfo(process.pid, own),
+      link: readFdLink(process.pid, own),
+      via,
+    });
   }
 
   /** Closes fdcr's duplicates of the files found; call once the checkpoint is written. */

@@ -88,7 +88,10 @@ describe('collectFiles', () => {
     const dups = track(dupCloexec(r), dupCloexec(r), dupCloexec(w));
     const pid = await childHolding([r, w]);
     const before = openCount();
-    const { groups, close } = collectFiles([process.pid, pid], { [process.pid]: [r, w, ...dups], [pid]: [3, 4] });
+    const { groups, close } = collectFiles([process.pid, pid], {
+      [process.pid]: [r, w, ...dups],
+      [pid]: [3, 4],
+    });
     try {
       expect(groups.map((g) => g.map((p) => `${p.pid === pid ? 'child' : 'self'}:${p.fd}`))).toEqual([
         [`self:${r}`, `self:${dups[0]}`, `self:${dups[1]}`, 'child:3'],

@@ -447,7 +447,8 @@ describe('ImageReader', () => {
 
   it('refuses a trailer that miscounts, misplaces itself or is followed by bytes', () => {
     const body = Buffer.concat([prefix(), record(RecordKind.header, headerWire)]);
-    const trailer = (frames: number, bytes: number): Buffer => record(RecordKind.trailer, { n: frames, b: bytes });
+    const trailer = (frames: number, bytes: number): Buffer =>
+      record(RecordKind.trailer, { n: frames, b: bytes });
 
     expect(codeOf(Buffer.concat([body, trailer(2, body.length)]))).toBe('FDCR_E_IMAGE_CORRUPT');
     expect(codeOf(Buffer.concat([body, trailer(1, body.length + 1)]))).toBe('FDCR_E_IMAGE_CORRUPT');

@@ -251,7 +251,14 @@ function isKnownKind(kind: number): boolean {
   return Object.values(RecordKind).includes(kind as never);
 }
 
-function checkTrailer(payload: Buffer, frames: number, offset: number, end: number, size: number, name: string): void {
+function checkTrailer(
+  payload: Buffer,
+  frames: number,
+  offset: number,
+  end: number,
+  size: number,
+  name: string,
+): void {
   const wire = decodeCbor(payload) as Record<string, unknown> | null;
   const counted = wire?.[WireKeys.trailer.frames];
   if (counted !== frames || wire?.[WireKeys.trailer.bytes] !== offset) {

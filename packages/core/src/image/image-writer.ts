@@ -125,7 +125,8 @@ export class ImageWriter {
 
   /** Writes the trailer, flushes, fsyncs and moves the image to its final name. */
   finish(): void {
-    this.frame(RecordKind.trailer, encodeCbor(Wire.trailer.toWire({ frames: this.frames, bytes: this.size })));
+    const trailer = Wire.trailer.toWire({ frames: this.frames, bytes: this.size });
+    this.frame(RecordKind.trailer, encodeCbor(trailer));
     this.flush();
     this.closed = true;
     if (this.tempPath === undefined) {

@@ -71,7 +71,10 @@ export function liveFacts(fd: LiveFd, probe: FdProbe, plugin: FdPlugin | undefin
   const { peers, previewBytes } = run;
   if (fd.type === 'pipe' || fd.type === 'fifo') pipeFacts(fd, probe);
   if (fd.type === 'socket') socketFacts(fd, probe);
-  const facts = plugin?.inspect === undefined ? undefined : attempt(fd, plugin.meta.name, () => plugin.inspect!(probe, run.context));
+  const facts =
+    plugin?.inspect === undefined
+      ? undefined
+      : attempt(fd, plugin.meta.name, () => plugin.inspect!(probe, run.context));
   if (facts !== undefined) mergeFacts(fd, facts);
   fd.peers = peersOf(fd, probe.pid, peers);
   const pending = fd.pendingIn ?? fd.pendingOut ?? 0;

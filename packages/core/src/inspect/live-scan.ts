@@ -122,7 +122,11 @@ function probeAll(pids: readonly number[]): FdProbe[][] {
  *
  * Errors: FDCR_E_PROC_NOT_FOUND, FDCR_E_PROC_PERMISSION (ptrace restrictions).
  */
-export function inspectProcesses(container: DependencyContainer, pids: readonly number[], options: InspectOptions = {}): LiveView {
+export function inspectProcesses(
+  container: DependencyContainer,
+  pids: readonly number[],
+  options: InspectOptions = {},
+): LiveView {
   const infos = pids.map(readLiveProcess);
   const plugins = resolvePlugins(container);
   const probes = probeAll(pids);
@@ -153,9 +157,13 @@ function fileIds(probes: readonly FdProbe[]): Map<FdProbe, number> {
 function sharedList(processes: readonly LiveProcess[]): LiveView['shared'] {
   const byFile = new Map<number, { pid: number; fd: number }[]>();
   for (const proc of processes) {
-    for (const fd of proc.fds) byFile.set(fd.file, [...(byFile.get(fd.file) ?? []), { pid: proc.pid, fd: fd.fd }]);
+    for (const fd of proc.fds) {
+      byFile.set(fd.file, [...(byFile.get(fd.file) ?? []), { pid: proc.pid, fd: fd.fd }]);
+    }
   }
-  return [...byFile].filter(([, holders]) => holders.length > 1).map(([file, holders]) => ({ file, holders }));
+  return [...byFile]
+    .filter(([, holders]) => holders.length > 1)
+    .map(([file, holders]) => ({ file, holders }));
 }
 
 function handlerOf(probe: FdProbe, plugins: readonly FdPlugin[]): { name: string; plugin?: FdPlugin } {
@@ -164,7 +172,12 @@ function handlerOf(probe: FdProbe, plugins: readonly FdPlugin[]): { name: string
   return { name: found.reason === 'terminal' ? 'external:terminal' : 'unsupported' };
 }
 
-function liveFd(probe: FdProbe, files: Map<FdProbe, number>, plugins: readonly FdPlugin[], run: LiveRun): LiveFd {
+function liveFd(
+  probe: FdProbe,
+  files: Map<FdProbe, number>,
+  plugins: readonly FdPlugin[],
+  run: LiveRun,
+): LiveFd {
   const handler = handlerOf(probe, plugins);
   const base: LiveFd = {
     fd: probe.fd,

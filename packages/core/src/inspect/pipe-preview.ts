@@ -44,7 +44,13 @@ function readerFor(localFd: number, link: string, peers: PeerIndex): number | un
  * pipe, then read that. `readable` says whether `localFd` is itself a read end. Returns
  * undefined when no read end could be found.
  */
-export function previewPipe(localFd: number, readable: boolean, link: string, peers: PeerIndex, limit: number): Buffer | undefined {
+export function previewPipe(
+  localFd: number,
+  readable: boolean,
+  link: string,
+  peers: PeerIndex,
+  limit: number,
+): Buffer | undefined {
   const source = readable ? localFd : readerFor(localFd, link, peers);
   if (source === undefined) return undefined;
 

@@ -23,7 +23,9 @@ describe('ProcFdReader', () => {
       for (const fd of [r, w, file, nul]) {
         const mine = reader.stat(fd);
         const node = fstatSync(fd, { bigint: true });
-        for (const field of FIELDS) expect({ fd, field, value: mine[field] }).toEqual({ fd, field, value: node[field] });
+        for (const field of FIELDS) {
+          expect({ fd, field, value: mine[field] }).toEqual({ fd, field, value: node[field] });
+        }
         expect(mine.isFIFO()).toBe(node.isFIFO());
         expect(mine.mtime.getTime()).toBe(node.mtime.getTime());
       }

@@ -94,7 +94,9 @@ export class RawStats implements BigIntStats {
     this.gid = BigInt(view.getUint32(at.gid, true));
     this.rdev = view.getBigUint64(at.rdev, true);
     this.size = view.getBigInt64(at.fileSize, true);
-    this.blksize = at.blksize32 ? BigInt(view.getInt32(at.blksize, true)) : view.getBigInt64(at.blksize, true);
+    this.blksize = at.blksize32
+      ? BigInt(view.getInt32(at.blksize, true))
+      : view.getBigInt64(at.blksize, true);
     this.blocks = view.getBigInt64(at.blocks, true);
     this.atimeNs = timespecNs(view, at.atime);
     this.mtimeNs = timespecNs(view, at.atime + 16);

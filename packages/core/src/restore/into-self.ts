@@ -42,7 +42,8 @@ export async function restoreInto(
       }
       return { ...p, record };
     });
-    const files = await recreateEntities(container, reader, { only: new Set(chosen.map((c) => c.record.entity)) });
+    const only = new Set(chosen.map((c) => c.record.entity));
+    const files = await recreateEntities(container, reader, { only });
     try {
       install(chosen, files);
     } finally {

@@ -72,7 +72,8 @@ export async function recreateEntities(
     for (const plugin of restoreOrder(plugins)) {
       const mine = wanted.filter((e) => e.plugin === plugin.meta.name);
       if (mine.length === 0) continue;
-      const ctx = makeContext(container.resolve(LOGGER), reader, fds, plugin, options.pluginOptions, progress);
+      const logger = container.resolve(LOGGER);
+      const ctx = makeContext(logger, reader, fds, plugin, options.pluginOptions, progress);
       await runRestore(plugin, mine, ctx);
       progress?.files(mine.length);
       const missing = mine.filter((e) => !fds.has(e.id));

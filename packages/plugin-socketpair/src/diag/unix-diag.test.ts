@@ -52,7 +52,12 @@ describe('buildUnixDiagRequest', () => {
 describe('parseUnixDiagReplies', () => {
   it('reads peer, queue lengths, shutdown bits and name of each socket', () => {
     const reply = Buffer.concat([
-      diagMessage(1, 1, 100, attribute(2, u32s(101)), attribute(4, u32s(3, 0)), attribute(6, Buffer.from([2]))),
+      diagMessage(
+        1, 1, 100,
+        attribute(2, u32s(101)),
+        attribute(4, u32s(3, 0)),
+        attribute(6, Buffer.from([2])),
+      ),
       diagMessage(5, 10, 200, attribute(0, Buffer.from('/run/x.sock'))),
       nlmsg(3, u32s(0)),
     ]);

@@ -187,10 +187,18 @@ function withOption<T>(fd: number, name: number, value: number, body: () => T): 
  * so the application's own peek offset is saved first and put back exactly (also -1), as is
  * its SO_PASSCRED. The target is frozen meanwhile, so it never sees the changed values.
  */
-export function copyQueue(fd: number, stream: boolean, ref: SocketRef, sink: QueueSink, carry: Carrier): QueueCopy {
+export function copyQueue(
+  fd: number,
+  stream: boolean,
+  ref: SocketRef,
+  sink: QueueSink,
+  carry: Carrier,
+): QueueCopy {
   const peekOff = getIntOption(fd, SOL_SOCKET, SO_PEEK_OFF);
   const copy = withOption(fd, SO_PEEK_OFF, 0, () =>
-    stream ? peekStream(fd, ref, sink, carry) : withOption(fd, SO_PASSCRED, 1, () => peekMessages(fd, ref, sink, carry)),
+    stream
+      ? peekStream(fd, ref, sink, carry)
+      : withOption(fd, SO_PASSCRED, 1, () => peekMessages(fd, ref, sink, carry)),
   );
   return { ...copy, peekOff };
 }

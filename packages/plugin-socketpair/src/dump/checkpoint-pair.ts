@@ -17,7 +17,8 @@ function saveEnd(end: LiveEnd, plan: PairPlan, ctx: CheckpointContext): EndState
     fd,
     plan.type === 'stream',
     ref,
-    (chunk, message, passed) => ctx.writeData(stream, chunk, message, passed === undefined ? undefined : rightsExtra(passed)),
+    (chunk, message, passed) =>
+      ctx.writeData(stream, chunk, message, passed === undefined ? undefined : rightsExtra(passed)),
     carry,
   );
   const state: EndState = {

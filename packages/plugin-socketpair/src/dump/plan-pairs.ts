@@ -22,7 +22,12 @@ function name(file: OpenFile): string {
 }
 
 /** Why one claimed socket cannot be saved as part of a pair, or undefined if it can. */
-function problemOf(file: OpenFile, diag: UnixSocketDiag | undefined, byIno: Map<number, OpenFile>, sockets: Map<number, UnixSocketDiag>): string | undefined {
+function problemOf(
+  file: OpenFile,
+  diag: UnixSocketDiag | undefined,
+  byIno: Map<number, OpenFile>,
+  sockets: Map<number, UnixSocketDiag>,
+): string | undefined {
   if (diag === undefined) return `${name(file)}: sock_diag does not list it (another network namespace?)`;
   if (diag.name !== undefined && diag.name.length > 0) return `${name(file)}: the socket is bound to a name`;
   if (diag.state === TCP_LISTEN) return `${name(file)}: the socket is listening`;
@@ -67,7 +72,10 @@ export function planPairs(files: readonly OpenFile[], sockets: Map<number, UnixS
     const type = typeName(diag.type) as SocketTypeName;
     const peerIno = diag.peer ?? 0;
     const peerFile = sockets.has(peerIno) ? byIno.get(peerIno) : undefined;
-    const peer = peerFile === undefined ? undefined : { file: peerFile, diag: sockets.get(peerIno) as UnixSocketDiag };
+    const peer =
+      peerFile === undefined
+        ? undefined
+        : { file: peerFile, diag: sockets.get(peerIno) as UnixSocketDiag };
     plans.push({ type, end: { file, diag }, peer, closedIno: peer === undefined ? peerIno : 0 });
     planned.add(ino).add(peerIno);
   }

@@ -20,7 +20,12 @@ function ints(...values: number[]): Buffer {
 describe('parseControl', () => {
   it('finds the descriptors of SCM_RIGHTS after a credentials message', () => {
     const control = Buffer.concat([cmsg(SCM_CREDENTIALS, ints(10, 0, 0)), cmsg(SCM_RIGHTS, ints(7, 8, 9))]);
-    expect(parseControl(control, control.length)).toEqual({ fds: [7, 8, 9], passed: [7, 8, 9], rights: true, credentials: true });
+    expect(parseControl(control, control.length)).toEqual({
+      fds: [7, 8, 9],
+      passed: [7, 8, 9],
+      rights: true,
+      credentials: true,
+    });
   });
 
   it('keeps a pidfd apart from the descriptors passed with SCM_RIGHTS', () => {
@@ -29,7 +34,12 @@ describe('parseControl', () => {
   });
 
   it('reports nothing for an empty control buffer', () => {
-    expect(parseControl(Buffer.alloc(64), 0)).toEqual({ fds: [], passed: [], rights: false, credentials: false });
+    expect(parseControl(Buffer.alloc(64), 0)).toEqual({
+      fds: [],
+      passed: [],
+      rights: false,
+      credentials: false,
+    });
   });
 
   it('stops at a header whose length runs past the buffer', () => {

@@ -46,7 +46,9 @@ function setBuffer(fd: number, plain: number, force: number, value: number): voi
 function raiseBuffers(sender: number, receiver: number, end: EndState): void {
   const need = Math.min(MAX_FORCE, 2 * end.bytes + SKB_OVERHEAD * (end.messages + 64));
   if (getIntOption(sender, SOL_SOCKET, SO_SNDBUF) < need) setBuffer(sender, SO_SNDBUF, SO_SNDBUFFORCE, need);
-  if (getIntOption(receiver, SOL_SOCKET, SO_RCVBUF) < need) setBuffer(receiver, SO_RCVBUF, SO_RCVBUFFORCE, need);
+  if (getIntOption(receiver, SOL_SOCKET, SO_RCVBUF) < need) {
+    setBuffer(receiver, SO_RCVBUF, SO_RCVBUFFORCE, need);
+  }
 }
 
 function queueFull(objectId: number, end: EndState, sent: number): FdcrError {
@@ -73,11 +75,20 @@ function passedFds(chunk: DataChunk, end: EndState, objectId: number, ctx: Resto
  * Sends one saved chunk: a datagram whole, stream bytes until all are queued. Passed fds go
  * with the first send, as SCM_RIGHTS; the kernel takes its own references to their files.
  */
-function sendChunk(sender: number, data: Buffer, message: boolean, passed: readonly number[], onFull: () => FdcrError): void {
+function sendChunk(
+  sender: number,
+  data: Buffer,
+  message: boolean,
+  passed: readonly number[],
+  onFull: () => FdcrError,
+): void {
   let done = 0;
   do {
     const rest = done === 0 ? data : data.subarray(done);
-    const wrote = done === 0 && passed.length > 0 ? sendmsg(sender, rest, rightsControl(passed), 0) : sendSome(sender, rest, 0);
+    const wrote =
+      done === 0 && passed.length > 0
+        ? sendmsg(sender, rest, rightsControl(passed), 0)
+        : sendSome(sender, rest, 0);
     if (wrote < 0 || (message && wrote !== data.length)) throw onFull();
     done += wrote;
   } while (done < data.length);
@@ -86,7 +97,13 @@ function sendChunk(sender: number, data: Buffer, message: boolean, passed: reado
 // Limitation: refilled messages carry fdcr's own credentials, not the original sender's;
 // a receiver with SO_PASSCRED sees fdcr's pid.
 /** Refills the receive queue of `receiver` by sending the saved data from its peer. */
-function fillQueue(receiver: number, sender: number, end: EndState, objectId: number, ctx: RestoreContext): void {
+function fillQueue(
+  receiver: number,
+  sender: number,
+  end: EndState,
+  objectId: number,
+  ctx: RestoreContext,
+): void {
   if (end.stream === undefined) {
     if (end.bytes !== 0 || end.messages !== 0) throw stateError(objectId, `socket:[${end.ino}] has queued data but no stream`);
     return;
@@ -107,8 +124,12 @@ function fillQueue(receiver: number, sender: number, end: EndState, objectId: nu
 
 /** Re-applies the recorded options; sizes only where they differ, so no lock bit is set needlessly. */
 function applyOptions(fd: number, end: EndState): void {
-  if (getIntOption(fd, SOL_SOCKET, SO_SNDBUF) !== end.sndbuf) setBuffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, end.sndbuf / 2);
-  if (getIntOption(fd, SOL_SOCKET, SO_RCVBUF) !== end.rcvbuf) setBuffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, end.rcvbuf / 2);
+  if (getIntOption(fd, SOL_SOCKET, SO_SNDBUF) !== end.sndbuf) {
+    setBuffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, end.sndbuf / 2);
+  }
+  if (getIntOption(fd, SOL_SOCKET, SO_RCVBUF) !== end.rcvbuf) {
+    setBuffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, end.rcvbuf / 2);
+  }
   if (end.passcred === true) setIntOption(fd, SOL_SOCKET, SO_PASSCRED, 1);
   if (end.peekOff !== -1) setIntOption(fd, SOL_SOCKET, SO_PEEK_OFF, end.peekOff);
 }
