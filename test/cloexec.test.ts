@@ -63,7 +63,11 @@ async function dumpTarget(body = `${TARGET}\nready()\nhold()\n`): Promise<string
 }
 
 /** Restores `image` with `command...` and returns what the restored process reported. */
-async function restoreWith(image: string, command: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Verified> {
+async function restoreWith(
+  image: string,
+  command: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Verified> {
   const out = ws().path('verify.json');
   await fdcrOk(['restore', image, ...command], { env: { FDCR_TEST_OUT: out, ...env } });
   return JSON.parse(readFileSync(out, 'utf8')) as Verified;
@@ -87,7 +91,10 @@ describe.runIf(process.arch === 'x64')('restore of FD_CLOEXEC', () => {
     const image = await dumpTarget();
     const shown = JSON.parse((await fdcrOk(['show', image, '--json'])).stdout);
     const recorded = shown.descriptors.filter((d: { fd: number }) => d.fd >= 10);
-    expect(recorded.map((d: { fd: number; cloexec: boolean }) => [d.fd, d.cloexec])).toEqual([[10, false], [11, true]]);
+    expect(recorded.map((d: { fd: number; cloexec: boolean }) => [d.fd, d.cloexec])).toEqual([
+      [10, false],
+      [11, true],
+    ]);
 
     const inside = await restoreWith(image, ['--', PYTHON, '-c', script(VERIFY)]);
 

@@ -81,7 +81,11 @@ describe('checkpoint', () => {
     const target = await startTarget(ws(), TARGET);
     const plugin = new EventfdPlugin();
     const image = ws().path('a.fdcr');
-    const summary = await checkpoint(containerWith(pipePlugin(), plugin), { pids: [target.pid], output: image, skipUnsupported: true });
+    const summary = await checkpoint(containerWith(pipePlugin(), plugin), {
+      pids: [target.pid],
+      output: image,
+      skipUnsupported: true,
+    });
     expect(plugin.seen).toEqual([{ state: 't', tracer: process.pid }]);
     expect(tracerState(target.pid)).toMatchObject({ tracer: 0 });
     expect(['S', 'R']).toContain(tracerState(target.pid).state);
@@ -93,7 +97,11 @@ describe('checkpoint', () => {
     const plugin = new EventfdPlugin();
     plugin.failWith = new Error('boom');
     const image = ws().path('b.fdcr');
-    const error = await checkpoint(containerWith(pipePlugin(), plugin), { pids: [target.pid], output: image, skipUnsupported: true }).catch((e: unknown) => e);
+    const error = await checkpoint(containerWith(pipePlugin(), plugin), {
+      pids: [target.pid],
+      output: image,
+      skipUnsupported: true,
+    }).catch((e: unknown) => e);
     expect((error as Error).message).toBe('boom');
     expect(tracerState(target.pid).tracer).toBe(0);
     expect(['S', 'R']).toContain(tracerState(target.pid).state);
@@ -158,7 +166,11 @@ describe('restore', () => {
   it('refuses an image whose plugin is not registered, naming it, before creating anything', async () => {
     const target = await startTarget(ws(), TARGET);
     const image = ws().path('c.fdcr');
-    await checkpoint(containerWith(pipePlugin(), new EventfdPlugin()), { pids: [target.pid], output: image, skipUnsupported: true });
+    await checkpoint(containerWith(pipePlugin(), new EventfdPlugin()), {
+      pids: [target.pid],
+      output: image,
+      skipUnsupported: true,
+    });
     const marker = ws().path('started');
     const error = await restore(containerWith(pipePlugin()), {
       image,
@@ -276,7 +288,12 @@ hold()
   it('kills the targets before thawing them with kill, and leaves no zombie traced by fdcr', async () => {
     const target = await startTarget(ws(), TARGET);
     const image = ws().path('k.fdcr');
-    await checkpoint(containerWith(pipePlugin(), new EventfdPlugin()), { pids: [target.pid], output: image, skipUnsupported: true, kill: true });
+    await checkpoint(containerWith(pipePlugin(), new EventfdPlugin()), {
+      pids: [target.pid],
+      output: image,
+      skipUnsupported: true,
+      kill: true,
+    });
     expect(existsSync(image)).toBe(true);
     const deadline = Date.now() + 5000;
     while (existsSync(`/proc/${target.pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

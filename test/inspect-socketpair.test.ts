@@ -57,7 +57,11 @@ describe('fdcr inspect on socketpairs', () => {
     expect(end).toMatchObject({ kind: 'socketpair', pendingIn: 7, pendingOut: 150, details: { type: 'stream' } });
     expect(end?.peers).toEqual([{ pid: child, fd: 11, comm: 'python3', access: 'rw' }]);
     const other = (await inspectJson(child)).find((fd) => fd.fd === 11);
-    expect(other).toMatchObject({ peerInode: readReport<{ ino: number }>(ws()).ino, pendingIn: 150, pendingOut: 7 });
+    expect(other).toMatchObject({
+      peerInode: readReport<{ ino: number }>(ws()).ino,
+      pendingIn: 150,
+      pendingOut: 7,
+    });
     expect(other?.peers).toEqual([{ pid: target.pid, fd: 10, comm: 'python3', access: 'rw' }]);
 
     const { stdout } = await fdcrOk(['inspect', String(target.pid)]);

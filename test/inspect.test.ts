@@ -220,7 +220,13 @@ describe('fdcr inspect', () => {
         },
       ]
     `);
-    expect(doc.shared).toContainEqual({ file: proc.fds.find((f: { fd: number }) => f.fd === 10).file, holders: [{ pid: target.pid, fd: 10 }, { pid: target.pid, fd: 12 }] });
+    expect(doc.shared).toContainEqual({
+      file: proc.fds.find((f: { fd: number }) => f.fd === 10).file,
+      holders: [
+        { pid: target.pid, fd: 10 },
+        { pid: target.pid, fd: 12 },
+      ],
+    });
   });
 
   it('leaves the target byte-for-byte unchanged, running and untraced', async () => {
@@ -280,7 +286,13 @@ hold()
     const { child } = readReport<{ child: number }>(ws());
     const doc = JSON.parse((await fdcrOk(['inspect', '--tree', String(target.pid), '--json'])).stdout);
     expect(doc.processes.map((p: { pid: number }) => p.pid)).toEqual([target.pid, child]);
-    expect(doc.shared).toContainEqual({ file: expect.any(Number), holders: [{ pid: target.pid, fd: 30 }, { pid: child, fd: 30 }] });
+    expect(doc.shared).toContainEqual({
+      file: expect.any(Number),
+      holders: [
+        { pid: target.pid, fd: 30 },
+        { pid: child, fd: 30 },
+      ],
+    });
   });
 
   it.skipIf(!hasDot)('draws a graph that Graphviz renders', async () => {

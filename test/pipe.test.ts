@@ -146,7 +146,14 @@ os.close(12)
 result['eof'] = os.read(7, 1) == b''
 report(result)
 `);
-    expect(got).toEqual({ fds: [0, 1, 2, 7, 12], modes: [0, 1], same: true, length: 50000, intact: true, eof: true });
+    expect(got).toEqual({
+      fds: [0, 1, 2, 7, 12],
+      modes: [0, 1],
+      same: true,
+      length: 50000,
+      intact: true,
+      eof: true,
+    });
   });
 
   it('gives a restored process none of the descriptors fdcr itself inherited', async () => {
@@ -188,7 +195,8 @@ setfl(w, off=os.O_NONBLOCK)
 report({'r': r, 'w': w, 'capacity': got, 'full': full})
 ready(); hold()
 `);
-    const { r, w, capacity, full } = readReport<{ r: number; w: number; capacity: number; full: boolean }>(ws());
+    const { r, w, capacity, full } =
+      readReport<{ r: number; w: number; capacity: number; full: boolean }>(ws());
     expect({ capacity, full }).toEqual({ capacity: 1 << 20, full: true });
     const image = await dumpAndKill(t);
 
@@ -203,7 +211,13 @@ data = drain(${r})
 result['length'], result['intact'] = len(data), data == pattern(2, 1 << 20)
 report(result)
 `);
-    expect(got).toEqual({ capacity: [1 << 20, 1 << 20], pending: 1 << 20, full: true, length: 1 << 20, intact: true });
+    expect(got).toEqual({
+      capacity: [1 << 20, 1 << 20],
+      pending: 1 << 20,
+      full: true,
+      length: 1 << 20,
+      intact: true,
+    });
   });
 
   it('keeps dup()ed ends sharing one open file and a /proc reopened end independent', async () => {
@@ -330,7 +344,8 @@ for i in range(100):
 report({'pipes': pipes})
 ready(); hold()
 `);
-    const { pipes } = readReport<{ pipes: Array<{ r: number; w: number; capacity: number; n: number }> }>(ws());
+    type Reported = { pipes: Array<{ r: number; w: number; capacity: number; n: number }> };
+    const { pipes } = readReport<Reported>(ws());
     expect(new Set(pipes.map((p) => p.capacity)).size).toBe(7);
     const image = await dumpAndKill(t);
 

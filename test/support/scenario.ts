@@ -26,7 +26,11 @@ const started = new Set<number>();
 /** Creates a scratch directory. */
 export function workspace(): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'fdcr-test-'));
-  return { dir, path: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    path: (name) => join(dir, name),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -93,7 +97,12 @@ export function script(body: string): string {
  */
 export async function startTarget(ws: Workspace, body: string, name = 'target'): Promise<Target> {
   const ready = ws.path(`${name}.ready`);
-  const env = { ...process.env, FDCR_READY: ready, FDCR_TEST_OUT: ws.path(`${name}.out`), FDCR_TEST_TARGET: '1' };
+  const env = {
+    ...process.env,
+    FDCR_READY: ready,
+    FDCR_TEST_OUT: ws.path(`${name}.out`),
+    FDCR_TEST_TARGET: '1',
+  };
   const log = ws.path(`${name}.log`);
   const shell = spawn('sh', ['-c', `setsid python3 -c "$1" </dev/null >>"$2" 2>&1 & echo $!`, 'sh', script(`${CLOSE_INHERITED}\n${body}`), log], {
     env,
@@ -148,12 +157,20 @@ export interface CliResult {
 }
 
 /** Runs the fdcr CLI with `args`; never throws on a non-zero exit. */
-export function fdcr(args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: Buffer; timeoutMs?: number } = {}): Promise<CliResult> {
+export function fdcr(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; input?: Buffer; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolvePromise) => {
     const child = execFile(
       process.execPath,
       [CLI, ...args],
-      { env: { ...process.env, NO_COLOR: '1', ...options.env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 60_000 },
+      {
+        env: { ...process.env, NO_COLOR: '1', ...options.env },
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: options.timeoutMs ?? 60_000,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
         resolvePromise({ code, stdout, stderr });
@@ -165,7 +182,10 @@ export function fdcr(args: readonly string[], options: { env?: NodeJS.ProcessEnv
 }
 
 /** Runs fdcr and fails with its stderr unless it exits 0. */
-export async function fdcrOk(args: readonly string[], options: Parameters<typeof fdcr>[1] = {}): Promise<CliResult> {
+export async function fdcrOk(
+  args: readonly string[],
+  options: Parameters<typeof fdcr>[1] = {},
+): Promise<CliResult> {
   const result = await fdcr(args, options);
   if (result.code !== 0) {
     throw new Error(`fdcr ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
@@ -177,7 +197,12 @@ export async function fdcrOk(args: readonly string[], options: Parameters<typeof
  * Restores `image` with `python3 -c <prelude + body>` as the command of its (single)
  * process and returns what the verifier `report()`ed from inside the restored process.
  */
-export async function restoreAndVerify<T = Record<string, unknown>>(ws: Workspace, image: string, body: string, extraArgs: readonly string[] = []): Promise<T> {
+export async function restoreAndVerify<T = Record<string, unknown>>(
+  ws: Workspace,
+  image: string,
+  body: string,
+  extraArgs: readonly string[] = [],
+): Promise<T> {
   const out = ws.path(`verify-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   await fdcrOk(['restore', image, ...extraArgs, '--', 'python3', '-c', script(body)], {
     env: { FDCR_TEST_OUT: out },
