@@ -116,12 +116,21 @@ function stopChild(pid: number): Hold {
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   while (!listThreads(pid).every((tid) => readStat(`/proc/${pid}/task/${tid}/stat`).state === 'T')) {
     if (Date.now() > deadline) {
-      if (!wasStopped) process.kill(pid, 'SIGCONT');
+      if (!wasStopped) continueQuietly(pid);
       throw freezeError(pid, 'it did not stop');
     }
     sleepMs(1);
   }
-  return { release: () => (wasStopped ? undefined : void process.kill(pid, 'SIGCONT')) };
+  return { release: () => (wasStopped ? undefined : continueQuietly(pid)) };
+}
+
+/** SIGCONT to a child that may be gone already (killed by a dump with `kill`). */
+function continueQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGCONT');
+  } catch {
+    // Nothing left to continue.
+  }
 }
 
 /** Freezes every process in `pids`; on failure, thaws those already frozen and throws. */
