@@ -4,7 +4,13 @@ import { constants } from 'node:os';
 import { FdcrError } from '../errors/fdcr-error.js';
 import { O_NONBLOCK } from '../linux/constants.js';
 import { getCloexec, getStatusFlags, raiseNofileLimit, setCloexec, setStatusFlags } from '../linux/syscalls.js';
-import { EXTERNAL_PLUGIN, type ImageContents, type ProcessRecord } from '../model/records.js';
+import {
+  EXTERNAL_PLUGIN,
+  type DescriptorRecord,
+  type EntityRecord,
+  type ImageContents,
+  type ProcessRecord,
+} from '../model/records.js';
 import {
   applyCloexecInChildren,
   canApplyCloexecAtStart,
@@ -27,18 +33,37 @@ export interface StartedProcess {
   child: ChildProcess;
 }
 
+/** The image's entities by id and descriptors by process, built once for all processes. */
+interface ImageIndex {
+  entities: ReadonlyMap<number, EntityRecord>;
+  descriptorsOf: ReadonlyMap<number, DescriptorRecord[]>;
+}
+
+function indexImage(contents: ImageContents): ImageIndex {
+  const descriptorsOf = new Map<number, DescriptorRecord[]>();
+  for (const d of contents.descriptors) {
+    const list = descriptorsOf.get(d.pid);
+    if (list === undefined) descriptorsOf.set(d.pid, [d]);
+    else list.push(d);
+  }
+  return { entities: new Map(contents.entities.map((e) => [e.id, e])), descriptorsOf };
+}
+
 /**
  * The stdio array that hands a child exactly its recorded descriptors at their recorded
  * numbers: an entity's fd where it had one, fdcr's own fd for an external descriptor on 0-2,
  * and nothing anywhere else (numbers 0-2 without a record get /dev/null).
  */
-export function stdioFor(pid: number, contents: ImageContents, files: RecreatedFiles): StdioOptions {
-  const mine = contents.descriptors.filter((d) => d.pid === pid);
-  const entities = new Map(contents.entities.map((e) => [e.id, e]));
+function stdioFor(
+  pid: number,
+  mine: readonly DescriptorRecord[],
+  image: ImageIndex,
+  files: RecreatedFiles,
+): StdioOptions {
   const top = mine.reduce((max, d) => Math.max(max, d.fd), 2);
   const stdio: Array<'ignore' | 'inherit' | number> = new Array(top + 1).fill('ignore');
   for (const d of mine) {
-    const entity = entities.get(d.entity);
+    const entity = image.entities.get(d.entity);
     if (entity?.plugin === EXTERNAL_PLUGIN) {
       // External descriptors are the caller's: 0-2 are inherited from fdcr, others stay closed.
       if (d.fd <= 2) stdio[d.fd] = 'inherit';
@@ -63,10 +88,10 @@ function recordedCommand(record: ProcessRecord): ProcessCommand {
  * clears the flag on all of them (libuv makes the stdio fds inheritable, and a close-on-exec
  * descriptor would not survive the exec at all), so these are set again after it.
  */
-function cloexecFds(pid: number, contents: ImageContents, stdio: StdioOptions): number[] {
+function cloexecFds(mine: readonly DescriptorRecord[], stdio: StdioOptions): number[] {
   const given = stdio as ReadonlyArray<unknown>;
-  return contents.descriptors
-    .filter((d) => d.pid === pid && d.cloexec && given[d.fd] !== 'ignore')
+  return mine
+    .filter((d) => d.cloexec && given[d.fd] !== 'ignore')
     .map((d) => d.fd)
     .sort((a, b) => a - b);
 }
@@ -191,14 +216,17 @@ function hideOwnDescriptors(): () => void {
  * a child's 0-2 blocking, which clears the flag on the open file description itself; fdcr's
  * copy shares that description, and spawn returns only once the child has exec'd.
  */
-function reapplyNonblock(pid: number, contents: ImageContents, files: RecreatedFiles): void {
+function reapplyNonblock(
+  mine: readonly DescriptorRecord[],
+  image: ImageIndex,
+  files: RecreatedFiles,
+): void {
   // Limitation: a restored program that reads the flags of its 0-2 in its very first
   // instructions, before spawn has returned here, can still find them blocking.
-  const entities = new Map(contents.entities.map((e) => [e.id, e]));
-  for (const d of contents.descriptors) {
+  for (const d of mine) {
     const fd = files.fds.get(d.entity);
-    const flags = entities.get(d.entity)?.flags ?? 0;
-    if (d.pid !== pid || d.fd > 2 || fd === undefined || (flags & O_NONBLOCK) === 0) continue;
+    const flags = image.entities.get(d.entity)?.flags ?? 0;
+    if (d.fd > 2 || fd === undefined || (flags & O_NONBLOCK) === 0) continue;
 
     setStatusFlags(fd, getStatusFlags(fd) | O_NONBLOCK);
   }
@@ -218,18 +246,20 @@ export function startProcesses(
     command: commands.get(record.pid) ?? recordedCommand(record),
   }));
   preflight(plans);
+  const image = indexImage(contents);
   const started: StartedProcess[] = [];
   const traced: CloexecTarget[] = [];
   const unhide = hideOwnDescriptors();
   try {
     for (const { record, command } of plans) {
-      const stdio = stdioFor(record.pid, contents, files);
-      const cloexec = cloexecFds(record.pid, contents, stdio);
+      const mine = image.descriptorsOf.get(record.pid) ?? [];
+      const stdio = stdioFor(record.pid, mine, image, files);
+      const cloexec = cloexecFds(mine, stdio);
       const wrapped = wrapsForCloexec(record, command, cloexec);
       const child = spawnOne(record, command, stdio, wrapped);
       started.push({ originalPid: record.pid, child });
       // Before the tracer releases the wrapper, so the program finds O_NONBLOCK from its start.
-      reapplyNonblock(record.pid, contents, files);
+      reapplyNonblock(mine, image, files);
       if (wrapped) traced.push({ originalPid: record.pid, pid: child.pid ?? 0, fds: cloexec });
     }
     // The wrappers wait, stopped, until the one tracer for them all has set their flags.
