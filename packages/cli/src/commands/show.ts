@@ -145,9 +145,13 @@ function renderText(reader: ImageReader, describe: (e: EntityRecord) => string, 
     const e = byId.get(d.entity) as EntityRecord;
     return [String(d.pid), String(d.fd), accessMode(e.flags), d.cloexec ? 'yes' : 'no', `#${e.id}`, (sharers.get(e.id) ?? 0) > 1 ? `x${sharers.get(e.id)}` : '', describe(e)];
   })));
+  const owners = new Map<number, { plugin: string; kind: string }>();
+  for (const record of [...objectById.values(), ...entities]) {
+    for (const stream of streamsOf(record.state)) if (!owners.has(stream)) owners.set(stream, record);
+  }
   const dataRows = reader.streams().map((stream) => {
     const first = reader.data(stream).next();
-    const owner = [...objectById.values(), ...entities].find((r) => streamsOf(r.state).includes(stream));
+    const owner = owners.get(stream);
     return [String(stream), owner === undefined ? '?' : `${owner.plugin} ${owner.kind}`, humanBytes(reader.streamSize(stream).bytes), first.done === true ? '' : printable(first.value.data, PREVIEW_BYTES)];
   });
   if (dataRows.length > 0) out.push(`\n${table(['STREAM', 'OF', 'BYTES', 'PREVIEW'], dataRows)}`);
